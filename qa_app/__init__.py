@@ -1,0 +1,39 @@
+"""qa_app: quality assurance, calibration and training for customer-support teams."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+
+def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the application: config, database, security, blueprints, CLI, error pages."""
+    from qa_app import cli, db, errors, navigation, security
+    from qa_app.auth import login
+    from qa_app.config import load_config
+    from qa_app.extensions import csrf
+
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, config_overrides)
+    db.init_app(app)
+    login.init_app(app)
+    csrf.init_app(app)
+    security.init_app(app)
+    navigation.init_app(app)
+    _register_blueprints(app)
+    cli.init_app(app)
+    errors.init_app(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from qa_app.admin.views import bp as admin_bp
+    from qa_app.auth.views import bp as auth_bp
+    from qa_app.main.views import bp as main_bp
+    from qa_app.org.views import bp as org_bp
+
+    for blueprint in (main_bp, auth_bp, org_bp, admin_bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,45 @@
+"""Forms for managing user accounts."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from qa_app.auth.passwords import MIN_PASSWORD_LENGTH
+from qa_app.auth.roles import Role
+from qa_app.forms import choices
+
+NONE = 0  # the choice that means "no partner" / "no agent profile"
+
+
+class UserForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    role = SelectField("Role", choices=choices((role.value, role.label) for role in Role))
+    partner_id = SelectField(
+        "Partner", coerce=int, description="Required for partner roles, empty for all others."
+    )
+    agent_id = SelectField("Agent profile", coerce=int, description="Required for the agent role.")
+    submit = SubmitField("Save")
+
+
+class NewUserForm(UserForm):
+    password = PasswordField(
+        "Initial password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters; share it with the user safely.",
+    )
+
+
+class UserFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField("Search", validators=[Optional()])
+    role = SelectField(
+        "Role", choices=choices([("", "Any role"), *((r.value, r.label) for r in Role)])
+    )
+    status = SelectField(
+        "Status", choices=choices([("", "Any"), ("active", "Active"), ("inactive", "Deactivated")])
+    )

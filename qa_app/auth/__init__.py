@@ -1,0 +1,1 @@
+"""Accounts, roles, log-in and the partner scope every feature goes through."""

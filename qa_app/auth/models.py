@@ -1,0 +1,70 @@
+"""User accounts and their failed-login counters."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from qa_app.auth.roles import PARTNER_ROLES, Role
+from qa_app.db import Model, utcnow
+from qa_app.org.models import Agent, Partner
+
+_PARTNER_ROLE_SQL = ", ".join(f"'{role.value}'" for role in sorted(PARTNER_ROLES))
+
+
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
+class User(UserMixin, Model):
+    """A person who logs in. Partner roles belong to exactly one partner."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint(
+            f"(role IN ({_PARTNER_ROLE_SQL}) AND partner_id IS NOT NULL)"
+            f" OR (role NOT IN ({_PARTNER_ROLE_SQL}) AND partner_id IS NULL)",
+            name="partner_role_has_partner",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(
+            Role,
+            native_enum=False,
+            length=20,
+            values_callable=lambda enum: [member.value for member in enum],
+            create_constraint=True,
+            name="user_role",
+        )
+    )
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"), unique=True)
+    is_active: Mapped[bool] = mapped_column(default=True)  # type: ignore[assignment]
+    # Part of the login cookie; rotating it logs the user out everywhere.
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    partner: Mapped[Partner | None] = relationship()
+    agent: Mapped[Agent | None] = relationship()
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_partner_user(self) -> bool:
+        return self.role in PARTNER_ROLES
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles

@@ -1,0 +1,94 @@
+"""Log in, log out, and change one's own password."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from qa_app.auth import services
+from qa_app.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
+from qa_app.auth.passwords import verify_password
+from qa_app.db import get_session
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow a ``next`` that stays on this site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("main.dashboard")
+
+
+def _cheap_hash() -> bool:
+    return bool(current_app.config["QA_PASSWORD_HASH"] == "cheap")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    """Log in with email and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            user = services.authenticate(
+                session,
+                form.email.data or "",
+                form.password.data or "",
+                max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+                lockout=current_app.config["LOGIN_LOCKOUT"],
+                cheap_hash=_cheap_hash(),
+            )
+        except services.LoginRefused as refused:
+            session.commit()  # keep the failure count
+            if refused.locked:
+                form.form_errors.append("Too many failed attempts. Try again in a few minutes.")
+            else:
+                form.form_errors.append("Invalid email or password.")
+            return render_template("auth/login.html", form=form), 401
+        session.commit()
+        login_user(user, remember=bool(form.remember.data))
+        flash(f"Welcome, {user.name}.", "success")
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Response:
+    """Log out."""
+    if EmptyForm().validate_on_submit():
+        logout_user()
+        flash("You have been logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> str | Response:
+    """Change one's own password; other sessions end."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        session = get_session()
+        if not verify_password(current_user.password_hash, form.current_password.data or ""):
+            form.current_password.errors = ["That is not your current password."]
+        else:
+            try:
+                services.set_password(
+                    session, current_user, form.new_password.data or "", cheap_hash=_cheap_hash()
+                )
+            except services.AccountError as error:
+                form.new_password.errors = [str(error)]
+            else:
+                session.commit()
+                login_user(current_user._get_current_object())  # new token in this session
+                flash("Your password has been changed.", "success")
+                return redirect(url_for("main.dashboard"))
+    return render_template("auth/change_password.html", form=form)

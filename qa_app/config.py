@@ -1,0 +1,72 @@
+"""Configuration: safe defaults, then instance/config.py, then the environment, then overrides."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ENV_VARS = ("DATABASE_URL", "SECRET_KEY", "QA_ENV", "QA_REDACT_PII", "QA_PASSWORD_HASH")
+
+
+class DefaultConfig:
+    """Defaults that are safe for production; development relaxes only what it must."""
+
+    QA_ENV = "development"
+    MAX_CONTENT_LENGTH = 256 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session, which already expires after 8 h
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCKOUT = timedelta(minutes=15)
+    QA_REDACT_PII = True
+    QA_PASSWORD_HASH = "argon2id"  # "cheap" makes tests fast; never use it in production
+    ITEMS_PER_PAGE = 25
+
+
+def _env_flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Fill app.config in order: defaults, instance/config.py, environment, overrides."""
+    app.config.from_object(DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    for name in ENV_VARS:
+        if name in os.environ:
+            app.config[name] = os.environ[name]
+    if isinstance(app.config.get("QA_REDACT_PII"), str):
+        app.config["QA_REDACT_PII"] = _env_flag(app.config["QA_REDACT_PII"])
+    app.config.update(overrides or {})
+
+    app.config.setdefault("DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'qa_app.sqlite3'}")
+    production = app.config["QA_ENV"] == "production"
+    if production:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+    if not app.config.get("SECRET_KEY"):
+        if production:
+            raise RuntimeError("SECRET_KEY must be set when QA_ENV=production")
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+
+
+def _instance_secret_key(instance_path: Path) -> str:
+    """Generate a development key once and keep it, so sessions survive restarts."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key

@@ -1,0 +1,1 @@
+"""The demo organisation, built from the real conversations shipped in this package."""

@@ -1,0 +1,117 @@
+"""Build the demo organisation from the shipped conversations; safe to run again."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qa_app.auth.models import User
+from qa_app.auth.roles import Role
+from qa_app.auth.services import create_user, find_user_by_email
+from qa_app.org.models import Agent, Partner
+from qa_app.org.services import get_or_create_partner, get_or_create_team, save_agent
+
+DEMO_DATA = Path(__file__).with_name("conversations-demo.jsonl.gz")
+DEMO_PASSWORD = "demo-password"
+DEMO_DOMAIN = "demo.qa-app.org"
+DEMO_AGENT_LOGIN = "ag-001"  # the agent whose account the demo creates
+REFERENCE_DAY = date(2026, 11, 1)  # the day the demo data ends
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    role: Role
+    partner: str | None
+    created: bool
+
+
+def iter_agent_refs(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield the agent object of every conversation, streaming the gzip file."""
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                yield json.loads(line)["agent"]
+
+
+def _hire_date(external_id: str) -> date:
+    """A stable, plausible hire date: 2 months to 3 years before the data ends."""
+    days = 60 + int(hashlib.sha256(external_id.encode()).hexdigest(), 16) % (3 * 365 - 60)
+    return REFERENCE_DAY - timedelta(days=days)
+
+
+def seed_organisation(session: Session, path: Path = DEMO_DATA) -> int:
+    """Create the partners, teams and agents named in the file; return the agents created."""
+    created = 0
+    seen: set[str] = set()
+    for ref in iter_agent_refs(path):
+        if ref["external_id"] in seen:
+            continue
+        seen.add(ref["external_id"])
+        partner = get_or_create_partner(session, ref["partner"]) if ref["partner"] else None
+        team = get_or_create_team(session, ref["team"], partner)
+        exists = session.scalars(
+            select(Agent.id).where(Agent.external_id == ref["external_id"])
+        ).first()
+        if exists is None:
+            save_agent(
+                session,
+                None,
+                name=ref["name"],
+                team_id=team.id,
+                external_id=ref["external_id"],
+                email=f"{ref['name'].lower().replace(' ', '.')}@{DEMO_DOMAIN}",
+                hire_date=_hire_date(ref["external_id"]),
+            )
+            created += 1
+    return created
+
+
+def _demo_accounts(session: Session) -> list[tuple[str, str, Role, int | None, int | None]]:
+    accounts: list[tuple[str, str, Role, int | None, int | None]] = [
+        ("admin", "Ada Admin", Role.ADMIN, None, None),
+        ("manager", "Morgan Manager", Role.MANAGER, None, None),
+        ("qa", "Quinn QA", Role.QA_SPECIALIST, None, None),
+    ]
+    agent = session.scalars(select(Agent).where(Agent.external_id == DEMO_AGENT_LOGIN)).one()
+    accounts.append(("agent", agent.name, Role.AGENT, None, agent.id))
+    for partner in session.scalars(select(Partner).order_by(Partner.name)):
+        slug = partner.name.split()[0].lower()
+        accounts.append(
+            (f"{slug}.viewer", f"{partner.name} viewer", Role.PARTNER_VIEWER, partner.id, None)
+        )
+        accounts.append((f"{slug}.qa", f"{partner.name} QA", Role.PARTNER_QA, partner.id, None))
+    return accounts
+
+
+def seed_users(session: Session, *, cheap_hash: bool = False) -> list[DemoLogin]:
+    """One user per role, and a viewer and a QA rater for each partner."""
+    logins = []
+    for local_part, name, role, partner_id, agent_id in _demo_accounts(session):
+        email = f"{local_part}@{DEMO_DOMAIN}"
+        user: User | None = find_user_by_email(session, email)
+        created = user is None
+        if user is None:
+            user = create_user(
+                session,
+                email=email,
+                name=name,
+                password=DEMO_PASSWORD,
+                role=role,
+                partner_id=partner_id,
+                agent_id=agent_id,
+                cheap_hash=cheap_hash,
+            )
+        logins.append(
+            DemoLogin(user.email, user.role, user.partner.name if user.partner else None, created)
+        )
+    return logins

@@ -1,0 +1,45 @@
+"""Error pages that say what went wrong for the user and nothing about the server."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood. Go back and try again."),
+    401: ("Log in required", "Please log in to continue."),
+    403: ("Not allowed", "Your role does not give you access to this page."),
+    404: ("Not found", "There is nothing here, or it is not yours to see."),
+    405: ("Not allowed", "That action cannot be done this way."),
+    413: ("Too large", "The upload is larger than this server accepts."),
+    500: ("Something went wrong", "An unexpected error happened. It has been logged."),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _render(code: int, title: str, message: str) -> tuple[object, int]:
+    if wants_json():
+        return {"error": {"status": code, "title": title, "message": message}}, code
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError) -> tuple[object, int]:
+        return _render(400, "Form expired", "The form was too old. Reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> tuple[object, int]:
+        code = error.code or 500
+        title, message = MESSAGES.get(code, (error.name, "The request could not be completed."))
+        return _render(code, title, message)
+
+    @app.errorhandler(InternalServerError)
+    def _unexpected(error: InternalServerError) -> tuple[object, int]:
+        # Flask has logged the original exception; the page shows none of it.
+        title, message = MESSAGES[500]
+        return _render(500, title, message)

@@ -1,0 +1,5 @@
+"""Flask extensions created once, initialised in create_app()."""
+
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()

@@ -1,0 +1,1 @@
+"""The organisation: partners (outsourcing vendors), teams and agents."""

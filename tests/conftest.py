@@ -1,0 +1,178 @@
+"""Fixtures: the app on SQLite by default, on PostgreSQL when DATABASE_URL points to one.
+
+The schema is created once per run; every test starts with empty tables (rows are deleted after
+each test), which also works for the browser tests whose server runs in another thread.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from qa_app import create_app
+from qa_app.auth.models import User
+from qa_app.auth.roles import Role
+from qa_app.auth.services import create_user
+from qa_app.db import Model, make_engine
+from qa_app.models import import_all_models
+from qa_app.org.models import Agent, Partner, Team
+
+PASSWORD = "correct horse battery"
+
+
+def _reset_schema(engine: Engine) -> None:
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        else:
+            Model.metadata.drop_all(connection)
+        Model.metadata.create_all(connection)
+
+
+def _empty_tables(engine: Engine) -> None:
+    tables = list(reversed(Model.metadata.sorted_tables))
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return os.environ.get("DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    )
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    import_all_models()
+    engine = make_engine(database_url)
+    _reset_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def app(engine: Engine, database_url: str, tmp_path: Any) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret-key",
+            "WTF_CSRF_ENABLED": False,
+            "QA_PASSWORD_HASH": "cheap",
+        }
+    )
+    yield app
+    app.extensions["qa_db_engine"].dispose()
+    _empty_tables(engine)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """A session for arranging and checking data, separate from the request's session."""
+    session: Session = app.extensions["qa_db_sessionmaker"]()
+    yield session
+    session.close()
+
+
+@dataclass
+class Factory:
+    """Creates committed rows with sensible defaults; returns the objects."""
+
+    session: Session
+    counter: int = 0
+
+    def _next(self) -> int:
+        self.counter += 1
+        return self.counter
+
+    def partner(self, name: str | None = None) -> Partner:
+        partner = Partner(name=name or f"Partner {self._next()}")
+        self.session.add(partner)
+        self.session.commit()
+        return partner
+
+    def team(self, name: str | None = None, partner: Partner | None = None) -> Team:
+        team = Team(name=name or f"Team {self._next()}", partner_id=partner.id if partner else None)
+        self.session.add(team)
+        self.session.commit()
+        return team
+
+    def agent(self, team: Team | None = None, name: str | None = None, **fields: Any) -> Agent:
+        number = self._next()
+        team = team or self.team()
+        agent = Agent(
+            name=name or f"Agent {number}", team_id=team.id, external_id=f"ag-t{number}", **fields
+        )
+        self.session.add(agent)
+        self.session.commit()
+        return agent
+
+    def user(
+        self,
+        role: Role = Role.ADMIN,
+        *,
+        partner: Partner | None = None,
+        agent: Agent | None = None,
+        email: str | None = None,
+    ) -> User:
+        if role in {Role.PARTNER_VIEWER, Role.PARTNER_QA} and partner is None:
+            partner = self.partner()
+        if role == Role.AGENT and agent is None:
+            agent = self.agent()
+        user = create_user(
+            self.session,
+            email=email or f"{role.value}{self._next()}@example.org",
+            name=f"{role.label} {self.counter}",
+            password=PASSWORD,
+            role=role,
+            partner_id=partner.id if partner else None,
+            agent_id=agent.id if agent else None,
+            cheap_hash=True,
+        )
+        self.session.commit()
+        return user
+
+
+@pytest.fixture
+def make(db: Session) -> Factory:
+    return Factory(db)
+
+
+def login(client: FlaskClient, user: User, password: str = PASSWORD) -> Any:
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+@pytest.fixture
+def login_as(client: FlaskClient) -> Any:
+    def _login(user: User) -> FlaskClient:
+        login(client, user)
+        return client
+
+    return _login

@@ -1,0 +1,136 @@
+"""Every route, every role: the expected status, generated from the URL map.
+
+A new route without an entry in ROUTE_ACCESS fails test_every_route_has_an_access_entry.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from qa_app.auth.roles import Role
+from tests.conftest import Factory, login
+
+ANONYMOUS = "anonymous"
+ROLES = [ANONYMOUS, *[role.value for role in Role]]
+IN_HOUSE = {"admin", "manager", "qa_specialist"}
+PARTNER = {"partner_viewer", "partner_qa"}
+READERS = IN_HOUSE | PARTNER
+EDITORS = {"admin", "manager"}
+
+
+@dataclass(frozen=True)
+class Access:
+    method: str
+    allowed: frozenset[str]
+    ok: int = 200  # the status an allowed role gets
+    anonymous: int = 302  # anonymous users are sent to the login page
+
+    def expected(self, role: str) -> int:
+        if role == ANONYMOUS:
+            return self.ok if ANONYMOUS in self.allowed else self.anonymous
+        return self.ok if role in self.allowed else 403
+
+
+def allow(method: str, roles: set[str], ok: int = 200, anonymous: int = 302) -> Access:
+    return Access(method, frozenset(roles), ok, anonymous)
+
+
+ALL = set(ROLES) - {ANONYMOUS}
+
+ROUTE_ACCESS: dict[str, Access] = {
+    "/": allow("GET", ALL),
+    "/login": Access("GET", frozenset({ANONYMOUS}), ok=200),  # logged-in users are redirected
+    "/logout": allow("POST", ALL, ok=302),
+    "/account/password": allow("GET", ALL),
+    "/org/partners": allow("GET", EDITORS),
+    "/org/partners/new": allow("GET", {"admin"}),
+    "/org/partners/<int:partner_id>/edit": allow("GET", {"admin"}),
+    "/org/partners/<int:partner_id>/deactivate": allow("POST", {"admin"}, ok=302),
+    "/org/partners/<int:partner_id>/reactivate": allow("POST", {"admin"}, ok=302),
+    "/org/teams": allow("GET", READERS),
+    "/org/teams/<int:team_id>": allow("GET", READERS),
+    "/org/teams/new": allow("GET", EDITORS),
+    "/org/teams/<int:team_id>/edit": allow("GET", EDITORS),
+    "/org/teams/<int:team_id>/deactivate": allow("POST", EDITORS, ok=302),
+    "/org/teams/<int:team_id>/reactivate": allow("POST", EDITORS, ok=302),
+    "/org/agents": allow("GET", READERS),
+    "/org/agents/<int:agent_id>": allow("GET", READERS | {"agent"}),
+    "/org/agents/new": allow("GET", EDITORS),
+    "/org/agents/<int:agent_id>/edit": allow("GET", EDITORS),
+    "/org/agents/<int:agent_id>/deactivate": allow("POST", EDITORS, ok=302),
+    "/org/agents/<int:agent_id>/reactivate": allow("POST", EDITORS, ok=302),
+    "/admin/users": allow("GET", {"admin"}),
+    "/admin/users/new": allow("GET", {"admin"}),
+    "/admin/users/<int:user_id>/edit": allow("GET", {"admin"}),
+    "/admin/users/<int:user_id>/deactivate": allow("POST", {"admin"}, ok=302),
+    "/admin/users/<int:user_id>/reactivate": allow("POST", {"admin"}, ok=302),
+    "/admin/users/<int:user_id>/reset-password": allow("POST", {"admin"}),
+}
+
+# Logged-in users who open the login page are sent to their dashboard.
+LOGIN_REDIRECT = {role: 302 for role in ALL}
+
+
+def app_rules(app: Flask) -> set[str]:
+    return {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+
+
+def test_every_route_has_an_access_entry(app: Flask) -> None:
+    missing = app_rules(app) - set(ROUTE_ACCESS)
+    stale = set(ROUTE_ACCESS) - app_rules(app)
+    assert not missing, f"routes without an entry in ROUTE_ACCESS: {sorted(missing)}"
+    assert not stale, f"entries for routes that no longer exist: {sorted(stale)}"
+
+
+@dataclass
+class World:
+    """One partner's objects (partner A) that partner users may see, and a target user."""
+
+    ids: dict[str, int]
+    users: dict[str, Any]
+
+
+def build_world(make: Factory) -> World:
+    partner_a = make.partner("Partner A")
+    team_a = make.team("Team A", partner_a)
+    agent_a = make.agent(team_a, name="Agent A")
+    users: dict[str, Any] = {
+        "admin": make.user(Role.ADMIN),
+        "manager": make.user(Role.MANAGER),
+        "qa_specialist": make.user(Role.QA_SPECIALIST),
+        "agent": make.user(Role.AGENT, agent=agent_a),
+        "partner_viewer": make.user(Role.PARTNER_VIEWER, partner=partner_a),
+        "partner_qa": make.user(Role.PARTNER_QA, partner=partner_a),
+    }
+    target = make.user(Role.QA_SPECIALIST, email="target@example.org")
+    ids = {"partner_id": partner_a.id, "team_id": team_a.id, "agent_id": agent_a.id}
+    ids["user_id"] = target.id
+    return World(ids=ids, users=users)
+
+
+def fill(rule: str, ids: dict[str, int]) -> str:
+    return re.sub(r"<int:(\w+)>", lambda match: str(ids[match.group(1)]), rule)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("rule", sorted(ROUTE_ACCESS))
+def test_route_answers_each_role_as_expected(
+    client: Any, make: Factory, rule: str, role: str
+) -> None:
+    world = build_world(make)
+    if role != ANONYMOUS:
+        login(client, world.users[role])
+    access = ROUTE_ACCESS[rule]
+    url = fill(rule, world.ids)
+    response = client.open(url, method=access.method)
+    expected = access.expected(role)
+    if rule == "/login" and role != ANONYMOUS:
+        expected = LOGIN_REDIRECT[role]
+    assert response.status_code == expected, f"{access.method} {url} as {role}"
+    if role == ANONYMOUS and expected == 302:
+        assert "/login" in response.headers["Location"]
