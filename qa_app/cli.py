@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from qa_app.auth.roles import Role
@@ -22,9 +23,7 @@ def alembic_config() -> object:
     return config
 
 
-@click.group("db")
-def db_group() -> None:
-    """Manage the database schema."""
+db_group = AppGroup("db", help="Manage the database schema.")
 
 
 @db_group.command("upgrade")
@@ -48,6 +47,7 @@ def db_downgrade(revision: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has users.")
 @click.option(
     "--data",
@@ -75,6 +75,7 @@ def seed_demo(if_empty: bool, data_path: Path | None) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.ADMIN.value)

@@ -1,0 +1,1 @@
+"""Calibration sessions: raters blind-score the same conversations against a benchmark."""
