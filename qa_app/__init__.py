@@ -31,9 +31,28 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from qa_app.admin.views import bp as admin_bp
+    from qa_app.api import bp as api_bp
+    from qa_app.auth.token_views import bp as tokens_bp
     from qa_app.auth.views import bp as auth_bp
+    from qa_app.conversations.import_views import bp as conversation_imports_bp
+    from qa_app.conversations.views import bp as conversations_bp
     from qa_app.main.views import bp as main_bp
     from qa_app.org.views import bp as org_bp
+    from qa_app.reviews.views import bp as reviews_bp
+    from qa_app.sampling.views import bp as sampling_bp
+    from qa_app.scorecards.views import bp as scorecards_bp
 
-    for blueprint in (main_bp, auth_bp, org_bp, admin_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        org_bp,
+        admin_bp,
+        conversations_bp,
+        conversation_imports_bp,
+        tokens_bp,
+        api_bp,
+        scorecards_bp,
+        reviews_bp,
+        sampling_bp,
+    ):
         app.register_blueprint(blueprint)

@@ -58,7 +58,13 @@ def db_downgrade(revision: str) -> None:
 def seed_demo(if_empty: bool, data_path: Path | None) -> None:
     """Build the demo organisation and one login per role; safe to run again."""
     from qa_app.auth.models import User
-    from qa_app.demo.seed import DEMO_DATA, DEMO_PASSWORD, seed_organisation, seed_users
+    from qa_app.demo.seed import (
+        DEMO_DATA,
+        DEMO_PASSWORD,
+        seed_conversations,
+        seed_organisation,
+        seed_users,
+    )
 
     session = get_session()
     if if_empty and session.scalar(select(func.count(User.id))):
@@ -68,6 +74,15 @@ def seed_demo(if_empty: bool, data_path: Path | None) -> None:
     logins = seed_users(session, cheap_hash=current_app.config["QA_PASSWORD_HASH"] == "cheap")
     session.commit()
     click.echo(f"Demo organisation ready ({agents} new agents).")
+    report = seed_conversations(
+        session, data_path or DEMO_DATA, redact=current_app.config.get("QA_REDACT_PII", True)
+    )
+    click.echo(f"Demo conversations: {report.summary()}.")
+    from qa_app.scorecards.demo import seed_default_scorecard
+
+    scorecard = seed_default_scorecard(session)
+    session.commit()
+    click.echo(f"Demo scorecard: {scorecard.name}.")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for login in logins:
         scope = f" ({login.partner})" if login.partner else ""
@@ -111,5 +126,8 @@ def create_user_command(
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_group, seed_demo, create_user_command):
+    from qa_app.conversations.cli import import_conversations
+    from qa_app.sampling.cli import run_sampling
+
+    for command in (db_group, seed_demo, create_user_command, import_conversations, run_sampling):
         app.cli.add_command(command)

@@ -21,25 +21,31 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _render(code: int, title: str, message: str) -> tuple[object, int]:
+def _render(
+    code: int, title: str, message: str, headers: list[tuple[str, str]] | None = None
+) -> tuple[object, int, list[tuple[str, str]]]:
+    # The exception's own headers (Allow on 405, WWW-Authenticate on 401) are kept;
+    # its Content-Type is not, since the body is ours.
+    kept = [(name, value) for name, value in headers or [] if name.lower() != "content-type"]
     if wants_json():
-        return {"error": {"status": code, "title": title, "message": message}}, code
-    return render_template("errors/error.html", code=code, title=title, message=message), code
+        return {"error": {"status": code, "title": title, "message": message}}, code, kept
+    page = render_template("errors/error.html", code=code, title=title, message=message)
+    return page, code, kept
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf_error(error: CSRFError) -> tuple[object, int]:
+    def _csrf_error(error: CSRFError) -> tuple[object, int, list[tuple[str, str]]]:
         return _render(400, "Form expired", "The form was too old. Reload the page and try again.")
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> tuple[object, int]:
+    def _http_error(error: HTTPException) -> tuple[object, int, list[tuple[str, str]]]:
         code = error.code or 500
         title, message = MESSAGES.get(code, (error.name, "The request could not be completed."))
-        return _render(code, title, message)
+        return _render(code, title, message, error.get_headers())
 
     @app.errorhandler(InternalServerError)
-    def _unexpected(error: InternalServerError) -> tuple[object, int]:
+    def _unexpected(error: InternalServerError) -> tuple[object, int, list[tuple[str, str]]]:
         # Flask has logged the original exception; the page shows none of it.
         title, message = MESSAGES[500]
         return _render(500, title, message)

@@ -21,17 +21,39 @@ def navigation(user: Any) -> list[NavItem]:
     if not getattr(user, "is_authenticated", False):
         return []
     items = [NavItem("main.dashboard", "Dashboard", url_for("main.dashboard"))]
+    items.append(
+        NavItem(
+            "conversations.list_conversations",
+            "My conversations" if user.role == Role.AGENT else "Conversations",
+            url_for("conversations.list_conversations"),
+        )
+    )
+    if user.role in {Role.ADMIN, Role.MANAGER, Role.QA_SPECIALIST, Role.PARTNER_QA}:
+        items.append(NavItem("reviews.my_queue", "My queue", url_for("reviews.my_queue")))
+    items.append(
+        NavItem(
+            "reviews.list_reviews",
+            "My reviews" if user.role == Role.AGENT else "Reviews",
+            url_for("reviews.list_reviews"),
+        )
+    )
     if user.role in ORG_READERS:
         items.append(NavItem("org.teams", "Teams", url_for("org.teams")))
         items.append(NavItem("org.agents", "Agents", url_for("org.agents")))
+    items.append(NavItem("scorecards.scorecards", "Scorecards", url_for("scorecards.scorecards")))
     if user.role in ORG_EDITORS:
         items.append(NavItem("org.partners", "Partners", url_for("org.partners")))
+        items.append(NavItem("sampling.plans", "Sampling", url_for("sampling.plans")))
+        items.append(
+            NavItem("conversation_imports.upload", "Import", url_for("conversation_imports.upload"))
+        )
     if user.role == Role.AGENT and user.agent_id:
         items.append(
             NavItem("org.agent", "My profile", url_for("org.agent", agent_id=user.agent_id))
         )
     if user.role == Role.ADMIN:
         items.append(NavItem("admin.users", "Users", url_for("admin.users")))
+        items.append(NavItem("admin.settings", "Settings", url_for("admin.settings")))
     return items
 
 

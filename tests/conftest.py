@@ -7,20 +7,23 @@ each test), which also works for the browser tests whose server runs in another 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from qa_app import create_app
 from qa_app.auth.models import User
 from qa_app.auth.roles import Role
 from qa_app.auth.services import create_user
+from qa_app.conversations.models import Conversation, ConversationTag, Message
 from qa_app.db import Model, make_engine
 from qa_app.models import import_all_models
 from qa_app.org.models import Agent, Partner, Team
@@ -30,10 +33,7 @@ PASSWORD = "correct horse battery"
 
 def _reset_schema(engine: Engine) -> None:
     with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        else:
+        if engine.dialect.name != "postgresql":
             Model.metadata.drop_all(connection)
         Model.metadata.create_all(connection)
 
@@ -50,10 +50,29 @@ def _empty_tables(engine: Engine) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def base_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """DATABASE_URL from the environment, or a fresh SQLite file."""
     return os.environ.get("DATABASE_URL") or (
         f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     )
+
+
+@pytest.fixture(scope="session")
+def database_url(base_database_url: str) -> Iterator[str]:
+    """The suite's database. On PostgreSQL, a schema of this run's own (via search_path), so
+    that several runs can share one server and database without disturbing each other."""
+    if not base_database_url.startswith("postgresql"):
+        yield base_database_url
+        return
+    schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(base_database_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base_database_url else "?"
+    yield f"{base_database_url}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -125,9 +144,8 @@ class Factory:
     def agent(self, team: Team | None = None, name: str | None = None, **fields: Any) -> Agent:
         number = self._next()
         team = team or self.team()
-        agent = Agent(
-            name=name or f"Agent {number}", team_id=team.id, external_id=f"ag-t{number}", **fields
-        )
+        fields.setdefault("external_id", f"ag-t{number}")
+        agent = Agent(name=name or f"Agent {number}", team_id=team.id, **fields)
         self.session.add(agent)
         self.session.commit()
         return agent
@@ -156,6 +174,52 @@ class Factory:
         )
         self.session.commit()
         return user
+
+    def conversation(
+        self,
+        agent: Agent | None = None,
+        *,
+        messages: Sequence[tuple[str, str]] = (
+            ("customer", "Hello, my order has not arrived."),
+            ("agent", "Sorry to hear that, let me check the tracking for you."),
+        ),
+        tags: Sequence[str] = (),
+        started_at: datetime | None = None,
+        **fields: Any,
+    ) -> Conversation:
+        """A conversation of ``agent`` (and its team) with the given (speaker, text) turns."""
+        number = self._next()
+        started_at = started_at or datetime(2026, 10, 1, 9, 0, tzinfo=UTC) + timedelta(hours=number)
+        values: dict[str, Any] = {
+            "source": "test",
+            "external_id": f"c-{number}",
+            "channel": "chat",
+            "agent_id": agent.id if agent else None,
+            "team_id": agent.team_id if agent else None,
+            "started_at": started_at,
+            "ended_at": started_at + timedelta(minutes=12),
+            "handle_time_seconds": 720,
+            "content_hash": f"hash-{number}",
+            "message_count": len(messages),
+        }
+        values.update(fields)
+        conversation = Conversation(**values)
+        self.session.add(conversation)
+        self.session.flush()
+        for position, (speaker, body) in enumerate(messages):
+            self.session.add(
+                Message(
+                    conversation_id=conversation.id,
+                    position=position,
+                    speaker=speaker,
+                    text=body,
+                    sent_at=started_at + timedelta(minutes=position),
+                )
+            )
+        for tag in tags:
+            self.session.add(ConversationTag(conversation_id=conversation.id, tag=tag))
+        self.session.commit()
+        return conversation
 
 
 @pytest.fixture

@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def migration_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+def migration_url(base_database_url: str, tmp_path: Path) -> Iterator[str]:
     """An empty database of the same kind as the suite's: a file, or a fresh PostgreSQL schema."""
+    database_url = base_database_url
     if not database_url.startswith("postgresql"):
         yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
         return

@@ -13,8 +13,12 @@ from qa_app.org.models import Agent, Team
 from tests.conftest import Factory, login
 from tests.test_permissions import ROUTE_ACCESS, fill
 
+SCOPED_PARAMETERS = ("<int:team_id>", "<int:agent_id>", "<int:conversation_id>")
+# The API takes bearer tokens only (a session gets 401); tests/api checks its scope with tokens.
 SCOPED_RULES = sorted(
-    rule for rule in ROUTE_ACCESS if "<int:team_id>" in rule or "<int:agent_id>" in rule
+    rule
+    for rule in ROUTE_ACCESS
+    if any(parameter in rule for parameter in SCOPED_PARAMETERS) and not rule.startswith("/api/")
 )
 
 
@@ -23,14 +27,20 @@ def two_partners(make: Factory) -> dict[str, Any]:
     partner_a, partner_b = make.partner("Alpha BPO"), make.partner("Beta BPO")
     team_a, team_b = make.team("Alpha team", partner_a), make.team("Beta team", partner_b)
     house = make.team("House team")
+    agent_a = make.agent(team_a, name="Alpha agent")
+    agent_b = make.agent(team_b, name="Beta agent")
+    agent_house = make.agent(house, name="House agent")
     return {
         "partner_a": partner_a,
         "team_a": team_a,
         "team_b": team_b,
         "house": house,
-        "agent_a": make.agent(team_a, name="Alpha agent"),
-        "agent_b": make.agent(team_b, name="Beta agent"),
-        "agent_house": make.agent(house, name="House agent"),
+        "agent_a": agent_a,
+        "agent_b": agent_b,
+        "agent_house": agent_house,
+        "conversation_a": make.conversation(agent_a),
+        "conversation_b": make.conversation(agent_b),
+        "conversation_house": make.conversation(agent_house),
     }
 
 
@@ -41,8 +51,15 @@ def test_partner_user_gets_404_for_other_partners_objects(
 ) -> None:
     login(client, make.user(role, partner=two_partners["partner_a"]))
     access = ROUTE_ACCESS[rule]
-    for team, agent in [("team_b", "agent_b"), ("house", "agent_house")]:
-        ids = {"team_id": two_partners[team].id, "agent_id": two_partners[agent].id}
+    for team, agent, conversation in [
+        ("team_b", "agent_b", "conversation_b"),
+        ("house", "agent_house", "conversation_house"),
+    ]:
+        ids = {
+            "team_id": two_partners[team].id,
+            "agent_id": two_partners[agent].id,
+            "conversation_id": two_partners[conversation].id,
+        }
         response = client.open(fill(rule, ids), method=access.method)
         expected = 404 if role.value in access.allowed else 403
         assert response.status_code == expected, fill(rule, ids)
@@ -70,6 +87,15 @@ def test_agent_sees_only_own_profile(
     login(client, make.user(Role.AGENT, agent=two_partners["agent_house"]))
     assert client.get(f"/org/agents/{two_partners['agent_house'].id}").status_code == 200
     assert client.get(f"/org/agents/{two_partners['agent_a'].id}").status_code == 404
+
+
+def test_agent_opens_only_own_conversations(
+    client: Any, make: Factory, two_partners: dict[str, Any]
+) -> None:
+    login(client, make.user(Role.AGENT, agent=two_partners["agent_house"]))
+    own, other = two_partners["conversation_house"], two_partners["conversation_a"]
+    assert client.get(f"/conversations/{own.id}").status_code == 200
+    assert client.get(f"/conversations/{other.id}").status_code == 404
 
 
 def test_scope_fails_closed(db: Any, two_partners: dict[str, Any]) -> None:

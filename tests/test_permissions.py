@@ -13,36 +13,15 @@ import pytest
 from flask import Flask
 
 from qa_app.auth.roles import Role
+from qa_app.auth.tokens import create_token
+from tests.access import ALL, ANONYMOUS, EDITORS, READERS, ROLES, Access, allow
 from tests.conftest import Factory, login
+from tests.feature_routes import FEATURE_ROUTES
+from tests.reviews.factories import review_world
+from tests.sampling.world import sampling_world
+from tests.scorecards.world import scorecard_world
 
-ANONYMOUS = "anonymous"
-ROLES = [ANONYMOUS, *[role.value for role in Role]]
-IN_HOUSE = {"admin", "manager", "qa_specialist"}
-PARTNER = {"partner_viewer", "partner_qa"}
-READERS = IN_HOUSE | PARTNER
-EDITORS = {"admin", "manager"}
-
-
-@dataclass(frozen=True)
-class Access:
-    method: str
-    allowed: frozenset[str]
-    ok: int = 200  # the status an allowed role gets
-    anonymous: int = 302  # anonymous users are sent to the login page
-
-    def expected(self, role: str) -> int:
-        if role == ANONYMOUS:
-            return self.ok if ANONYMOUS in self.allowed else self.anonymous
-        return self.ok if role in self.allowed else 403
-
-
-def allow(method: str, roles: set[str], ok: int = 200, anonymous: int = 302) -> Access:
-    return Access(method, frozenset(roles), ok, anonymous)
-
-
-ALL = set(ROLES) - {ANONYMOUS}
-
-ROUTE_ACCESS: dict[str, Access] = {
+CORE_ROUTES: dict[str, Access] = {
     "/": allow("GET", ALL),
     "/login": Access("GET", frozenset({ANONYMOUS}), ok=200),  # logged-in users are redirected
     "/logout": allow("POST", ALL, ok=302),
@@ -71,6 +50,9 @@ ROUTE_ACCESS: dict[str, Access] = {
     "/admin/users/<int:user_id>/reactivate": allow("POST", {"admin"}, ok=302),
     "/admin/users/<int:user_id>/reset-password": allow("POST", {"admin"}),
 }
+
+# Each feature keeps its own table beside its tests; they are merged here so one test sees all.
+ROUTE_ACCESS: dict[str, Access] = {**CORE_ROUTES, **FEATURE_ROUTES}
 
 # Logged-in users who open the login page are sent to their dashboard.
 LOGIN_REDIRECT = {role: 302 for role in ALL}
@@ -108,8 +90,15 @@ def build_world(make: Factory) -> World:
         "partner_qa": make.user(Role.PARTNER_QA, partner=partner_a),
     }
     target = make.user(Role.QA_SPECIALIST, email="target@example.org")
+    conversation = make.conversation(agent_a)
     ids = {"partner_id": partner_a.id, "team_id": team_a.id, "agent_id": agent_a.id}
     ids["user_id"] = target.id
+    ids["token_id"] = create_token(make.session, target, "target's token")[0].id
+    make.session.commit()
+    ids["conversation_id"] = conversation.id
+    ids.update(scorecard_world(make.session))
+    ids.update(review_world(make, agent_a, conversation, users["agent"]))
+    ids.update(sampling_world(make.session))
     return World(ids=ids, users=users)
 
 

@@ -1,9 +1,16 @@
-"""Forms for managing user accounts."""
+"""Forms for managing user accounts and the organisation's settings."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from qa_app.auth.passwords import MIN_PASSWORD_LENGTH
@@ -43,3 +50,18 @@ class UserFilterForm(FlaskForm):
     status = SelectField(
         "Status", choices=choices([("", "Any"), ("active", "Active"), ("inactive", "Deactivated")])
     )
+
+
+class OrganisationSettingsForm(FlaskForm):
+    name = StringField("Organisation name", validators=[DataRequired(), Length(max=120)])
+    redact_pii = BooleanField(
+        "Redact personal data (emails, phone numbers, card numbers, IBANs) in imported "
+        "conversations",
+        description="Applies to imports from now on; conversations already imported keep the "
+        "text they were stored with.",
+    )
+    confirm_unredacted = BooleanField(
+        "I understand that, with redaction off, customers' personal data in imported "
+        "conversations is stored and shown to reviewers as it is",
+    )
+    submit = SubmitField("Save settings")

@@ -1,4 +1,4 @@
-"""Admins create, edit, deactivate users and reset their passwords."""
+"""Admins manage user accounts (create, edit, deactivate, reset passwords) and the settings."""
 
 from __future__ import annotations
 
@@ -19,7 +19,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from qa_app.admin.forms import NONE, NewUserForm, UserFilterForm, UserForm
+from qa_app.admin.forms import (
+    NONE,
+    NewUserForm,
+    OrganisationSettingsForm,
+    UserFilterForm,
+    UserForm,
+)
 from qa_app.auth import services
 from qa_app.auth.access import role_required
 from qa_app.auth.forms import EmptyForm
@@ -28,6 +34,7 @@ from qa_app.auth.roles import Role
 from qa_app.db import get_session
 from qa_app.forms import choices
 from qa_app.org.models import Agent, Partner
+from qa_app.org.services import organisation_settings
 from qa_app.pagination import page_args, paginate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -156,3 +163,30 @@ def reset_password(user_id: int) -> str | Response:
     services.set_password(session, user, temporary, cheap_hash=_cheap_hash())
     session.commit()
     return render_template("admin/password_reset.html", user=user, temporary=temporary)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def settings() -> str | Response:
+    """Edit the organisation's name and whether imports redact personal data."""
+    session = get_session()
+    org_settings = organisation_settings(
+        session, default_redact=bool(current_app.config["QA_REDACT_PII"])
+    )
+    form = OrganisationSettingsForm(obj=org_settings)
+    if form.validate_on_submit():
+        turning_off = org_settings.redact_pii and not form.redact_pii.data
+        if turning_off and not form.confirm_unredacted.data:
+            form.confirm_unredacted.errors = [
+                "Confirm that personal data will be stored unredacted, or keep redaction on."
+            ]
+        else:
+            org_settings.name = (form.name.data or "").strip()
+            org_settings.redact_pii = bool(form.redact_pii.data)
+            session.commit()
+            if turning_off:
+                flash("Settings saved. Imports no longer redact personal data.", "warning")
+            else:
+                flash("Settings saved.", "success")
+            return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form, redact_on=org_settings.redact_pii)

@@ -1,9 +1,9 @@
-"""Forms for logging in and managing one's own password."""
+"""Forms for logging in, managing one's own password and API tokens."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from qa_app.auth.passwords import MIN_PASSWORD_LENGTH
@@ -32,3 +32,17 @@ class EmptyForm(FlaskForm):
     """For button-only POSTs: it carries the CSRF token and nothing else."""
 
     submit = SubmitField("Confirm")
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class CreateTokenForm(FlaskForm):
+    name = StringField(
+        "Token name",
+        validators=[DataRequired(), Length(max=100)],
+        filters=[_strip],
+        description="What the token is for, e.g. “Nightly Zendesk import”.",
+    )
+    submit = SubmitField("Create token")

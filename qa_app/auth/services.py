@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from qa_app.auth.models import User, new_session_token
+from qa_app.auth.models import ApiToken, User, new_session_token
 from qa_app.auth.passwords import (
     MIN_PASSWORD_LENGTH,
     hash_password,
@@ -133,9 +133,15 @@ def set_password(session: Session, user: User, password: str, *, cheap_hash: boo
 
 
 def set_active(session: Session, user: User, active: bool) -> None:
+    """Deactivating logs the user out everywhere and revokes their API tokens for good."""
     user.is_active = active
     if not active:
         user.session_token = new_session_token()
+        session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
     session.flush()
 
 

@@ -76,6 +76,16 @@ def seed_organisation(session: Session, path: Path = DEMO_DATA) -> int:
     return created
 
 
+def seed_conversations(session: Session, path: Path = DEMO_DATA, *, redact: bool = True) -> Any:
+    """Import the demo conversations through the regular importer; unchanged ones are skipped."""
+    from qa_app.conversations.importer import ImportOptions, import_file
+    from qa_app.org.services import organisation_settings
+
+    settings = organisation_settings(session, default_redact=redact)
+    options = ImportOptions(format="jsonl", redact=settings.redact_pii)
+    return import_file(session, path, options, via="cli", filename=path.name)
+
+
 def _demo_accounts(session: Session) -> list[tuple[str, str, Role, int | None, int | None]]:
     accounts: list[tuple[str, str, Role, int | None, int | None]] = [
         ("admin", "Ada Admin", Role.ADMIN, None, None),

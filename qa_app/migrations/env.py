@@ -34,6 +34,17 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Leave the full-text search structures alone: migrations create them with raw DDL."""
+    from qa_app.conversations.search import POSTGRES_FTS_INDEX, SQLITE_FTS_TABLE
+
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(SQLITE_FTS_TABLE)
+    return not (type_ == "index" and name == POSTGRES_FTS_INDEX)
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=database_url(),
@@ -41,6 +52,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=True,
         render_item=render_item,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -55,6 +67,7 @@ def run_migrations_online() -> None:
             render_as_batch=True,
             render_item=render_item,
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

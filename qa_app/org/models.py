@@ -103,3 +103,13 @@ class Agent(Model):
     @classmethod
     def of_agent(cls, agent_id: int) -> ColumnElement[bool]:
         return cls.id == agent_id
+
+
+class OrganisationSettings(Model):
+    """Settings of the one organisation this installation serves; a single row."""
+
+    __tablename__ = "organisation_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), default="Our organisation")
+    redact_pii: Mapped[bool] = mapped_column(default=True)

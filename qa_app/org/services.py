@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qa_app.org.models import Agent, AgentStatus, Partner, Team
+from qa_app.org.models import Agent, AgentStatus, OrganisationSettings, Partner, Team
 
 
 class OrgError(ValueError):
@@ -100,15 +101,32 @@ def set_agent_active(session: Session, agent: Agent, active: bool) -> None:
     session.flush()
 
 
+def _by_name(name: str, model: type[Partner] | type[Team]) -> Any:
+    """Names are unique ignoring case and surrounding spaces, so look them up the same way."""
+    return select(model).where(func.lower(model.name) == name.strip().lower())
+
+
 def get_or_create_partner(session: Session, name: str) -> Partner:
-    partner = session.scalars(select(Partner).where(Partner.name == name)).first()
+    partner = session.scalars(_by_name(name, Partner)).first()
     return partner if partner is not None else save_partner(session, None, name=name)
 
 
 def get_or_create_team(session: Session, name: str, partner: Partner | None) -> Team:
-    team = session.scalars(select(Team).where(Team.name == name)).first()
+    team = session.scalars(_by_name(name, Team)).first()
     if team is None:
         return save_team(session, None, name=name, partner_id=partner.id if partner else None)
     if team.partner_id != (partner.id if partner else None):
         raise OrgError(f"Team {name!r} belongs to another partner.")
     return team
+
+
+def organisation_settings(session: Session, *, default_redact: bool = True) -> OrganisationSettings:
+    """The settings row, created with the installation's defaults the first time it is asked for."""
+    settings = session.scalars(
+        select(OrganisationSettings).order_by(OrganisationSettings.id)
+    ).first()
+    if settings is None:
+        settings = OrganisationSettings(redact_pii=default_redact)
+        session.add(settings)
+        session.flush()
+    return settings

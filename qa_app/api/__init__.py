@@ -1,0 +1,6 @@
+"""The JSON API at /api/v1, authenticated by personal bearer tokens (docs/api.md)."""
+
+from qa_app.api import account, conversations, reviews, scorecards  # noqa: F401  (their routes register on bp)
+from qa_app.api.blueprint import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,1 @@
+"""Importing support conversations: records, file-format parsers and PII redaction (no database)."""

@@ -1,0 +1,1 @@
+"""Reviews: assignments, scoring a conversation, acknowledgement, disputes and the audit trail."""

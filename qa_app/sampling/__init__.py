@@ -1,0 +1,1 @@
+"""Sampling plans: which conversations get reviewed, reproducibly, and by whom."""

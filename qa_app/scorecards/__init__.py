@@ -1,0 +1,1 @@
+"""Scorecards: versioned criteria, the scoring rule, sampling plans and reviews."""

@@ -1,0 +1,77 @@
+"""In a real browser: a manager uploads a conversation file, checks the preview and commits it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from qa_app.auth.roles import Role
+from qa_app.conversations.models import Conversation, ConversationImport
+from tests.browser.test_admin_journey import log_in
+from tests.conftest import Factory
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+
+def conversation(external_id: str, text: str) -> str:
+    return json.dumps(
+        {
+            "external_id": external_id,
+            "source": "helpdesk",
+            "channel": "email",
+            "agent": {"external_id": "ag-journey", "name": "Rosa Diaz", "team": "Email Team"},
+            "started_at": "2026-09-03T10:00:00+00:00",
+            "messages": [
+                {"speaker": "customer", "text": text},
+                {"speaker": "agent", "text": "Thanks, I am on it."},
+            ],
+        }
+    )
+
+
+def test_manager_uploads_previews_and_commits_a_file(
+    page: Any, app: Flask, make: Factory, db: Any, tmp_path: Path
+) -> None:
+    app.config["QA_UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    manager = make.user(Role.MANAGER, email="manager@example.org")
+    content = "\n".join(
+        [
+            conversation("hd-1", "My invoice is wrong, write to me at pat@example.com"),
+            conversation("hd-2", "The <b>app</b> crashes on start"),
+        ]
+    )
+    log_in(page, manager.email)
+
+    page.get_by_role("link", name="Import", exact=True).click()
+    page.get_by_label("Conversation file").set_input_files(
+        {"name": "helpdesk.jsonl", "mimeType": "application/x-ndjson", "buffer": content.encode()}
+    )
+    page.get_by_role("button", name="Preview import").click()
+
+    expect(page.locator("h1")).to_contain_text("Preview: helpdesk.jsonl")
+    expect(page.get_by_test_id("count-read")).to_have_text("2")
+    expect(page.get_by_test_id("count-create")).to_have_text("2")
+    expect(page.get_by_test_id("new-agents")).to_contain_text("ag-journey")
+    expect(page.get_by_test_id("preview-rows")).to_contain_text("The <b>app</b> crashes on start")
+    expect(page.get_by_test_id("preview-rows")).to_contain_text("write to me at [EMAIL]")
+    expect(page.get_by_test_id("redactions")).to_contain_text("Email addresses")
+    assert db.scalars(select(Conversation)).first() is None, "the preview wrote nothing"
+
+    page.get_by_role("button", name="Commit import").click()
+
+    expect(page.get_by_role("alert")).to_contain_text(
+        "helpdesk.jsonl imported: 2 conversations read, 2 created"
+    )
+    db.expire_all()
+    assert sorted(db.scalars(select(Conversation.external_id))) == ["hd-1", "hd-2"]
+    run = db.scalars(select(ConversationImport)).one()
+    assert (run.via, run.user_id, run.filename) == ("web", manager.id, "helpdesk.jsonl")
+
+    page.goto("/conversations/import/history")
+    expect(page.get_by_test_id("imports-table")).to_contain_text("helpdesk.jsonl")
+    expect(page.get_by_test_id("imports-table")).to_contain_text(manager.name)
