@@ -34,6 +34,7 @@ def _register_blueprints(app: Flask) -> None:
     from qa_app.api import bp as api_bp
     from qa_app.auth.token_views import bp as tokens_bp
     from qa_app.auth.views import bp as auth_bp
+    from qa_app.calibration.views import bp as calibration_bp
     from qa_app.conversations.import_views import bp as conversation_imports_bp
     from qa_app.conversations.views import bp as conversations_bp
     from qa_app.main.views import bp as main_bp
@@ -54,5 +55,6 @@ def _register_blueprints(app: Flask) -> None:
         scorecards_bp,
         reviews_bp,
         sampling_bp,
+        calibration_bp,
     ):
         app.register_blueprint(blueprint)

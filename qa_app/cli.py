@@ -83,6 +83,11 @@ def seed_demo(if_empty: bool, data_path: Path | None) -> None:
     scorecard = seed_default_scorecard(session)
     session.commit()
     click.echo(f"Demo scorecard: {scorecard.name}.")
+    from qa_app.calibration.demo import seed_demo_calibration
+
+    for calibration in seed_demo_calibration(session):
+        click.echo(f"Demo calibration: {calibration.title} ({calibration.status.value}).")
+    session.commit()
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for login in logins:
         scope = f" ({login.partner})" if login.partner else ""
@@ -126,8 +131,16 @@ def create_user_command(
 
 
 def init_app(app: Flask) -> None:
+    from qa_app.calibration.cli import schedule_calibration
     from qa_app.conversations.cli import import_conversations
     from qa_app.sampling.cli import run_sampling
 
-    for command in (db_group, seed_demo, create_user_command, import_conversations, run_sampling):
+    for command in (
+        db_group,
+        seed_demo,
+        create_user_command,
+        import_conversations,
+        run_sampling,
+        schedule_calibration,
+    ):
         app.cli.add_command(command)

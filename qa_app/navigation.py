@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, url_for
 
 from qa_app.auth.roles import ORG_EDITORS, ORG_READERS, Role
+from qa_app.calibration.access import CALIBRATION_READERS
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,12 @@ def navigation(user: Any) -> list[NavItem]:
             url_for("reviews.list_reviews"),
         )
     )
+    if user.role in CALIBRATION_READERS:
+        items.append(
+            NavItem(
+                "calibration.list_sessions", "Calibration", url_for("calibration.list_sessions")
+            )
+        )
     if user.role in ORG_READERS:
         items.append(NavItem("org.teams", "Teams", url_for("org.teams")))
         items.append(NavItem("org.agents", "Agents", url_for("org.agents")))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tests.access import Access
 from tests.api import api_routes
+from tests.calibration import routes as calibration_routes
 from tests.conversations import browse_routes, import_routes
 from tests.reviews import routes as review_routes
 from tests.sampling import routes as sampling_routes
@@ -20,4 +21,5 @@ FEATURE_ROUTES: dict[str, Access] = {
     **scorecard_routes.ROUTES,
     **sampling_routes.ROUTES,
     **review_routes.ROUTES,
+    **calibration_routes.ROUTES,
 }

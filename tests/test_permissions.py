@@ -15,6 +15,7 @@ from flask import Flask
 from qa_app.auth.roles import Role
 from qa_app.auth.tokens import create_token
 from tests.access import ALL, ANONYMOUS, EDITORS, READERS, ROLES, Access, allow
+from tests.calibration.factories import permission_world as calibration_world
 from tests.conftest import Factory, login
 from tests.feature_routes import FEATURE_ROUTES
 from tests.reviews.factories import review_world
@@ -99,6 +100,7 @@ def build_world(make: Factory) -> World:
     ids.update(scorecard_world(make.session))
     ids.update(review_world(make, agent_a, conversation, users["agent"]))
     ids.update(sampling_world(make.session))
+    ids.update(calibration_world(make, conversation, users))
     return World(ids=ids, users=users)
 
 

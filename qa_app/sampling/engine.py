@@ -74,6 +74,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from qa_app.calibration.models import CalibrationItem
 from qa_app.conversations.models import Conversation, ConversationTag
 from qa_app.org.models import Agent, Team
 from qa_app.reviews.models import Review, ReviewStatus
@@ -96,12 +97,8 @@ def candidate_window(filters: Mapping[str, Any], period: Period) -> tuple[dateti
 
 
 def calibration_exclusions() -> list[ColumnElement[bool]]:
-    """Conditions keeping conversations of calibration sessions out of the candidates.
-
-    Hook: calibration sessions have no model yet, so this excludes nothing. When they exist,
-    return ``[~exists().where(CalibrationItem.conversation_id == Conversation.id)]`` here.
-    """
-    return []
+    """Conversations of calibration sessions are scored there, blind: keep them out of sampling."""
+    return [~exists().where(CalibrationItem.conversation_id == Conversation.id)]
 
 
 def _has_tag(tags: Iterable[str]) -> ColumnElement[bool]:

@@ -23,4 +23,9 @@ ROUTES: dict[str, Access] = {
     "/api/v1/me": token_only("GET"),
     "/api/v1/conversations": token_only("GET"),
     "/api/v1/conversations/<int:conversation_id>": token_only("GET"),
+    # Calibration: the role matrix with tokens is in tests/calibration/test_api.py.
+    "/api/v1/calibration/sessions": token_only("GET"),
+    "/api/v1/calibration/sessions/<int:session_id>": token_only("GET"),
+    "/api/v1/calibration/sessions/<int:session_id>/ratings": token_only("POST"),
+    "/api/v1/calibration/sessions/<int:session_id>/results": token_only("GET"),
 }

@@ -1,0 +1,114 @@
+"""The demo's calibration: a revealed October session with its patterns, an open November one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from qa_app.calibration.demo import seed_demo_calibration
+from qa_app.calibration.models import (
+    CalibrationGroupResult,
+    CalibrationNote,
+    CalibrationRating,
+    CalibrationSession,
+    RatingStatus,
+    SessionStatus,
+)
+from qa_app.calibration.results import compute_results
+from qa_app.conversations.models import Conversation
+from qa_app.org.models import Team
+
+
+def _counts(db: Session) -> tuple[int, ...]:
+    models = (CalibrationSession, CalibrationRating, CalibrationNote, CalibrationGroupResult)
+    return tuple(db.scalar(select(func.count()).select_from(model)) or 0 for model in models)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def test_seed_demo_builds_a_revealed_and_an_open_calibration_session_once(
+    runner: Any, db: Session
+) -> None:
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "Demo calibration: October 2026 calibration (revealed)." in result.output
+    assert "Demo calibration: November 2026 calibration (open)." in result.output
+    october, november = db.scalars(select(CalibrationSession).order_by(CalibrationSession.id))
+    now = datetime.now(UTC)
+
+    assert october.status == SessionStatus.REVEALED
+    assert _aware(october.due_at) < _aware(october.revealed_at) < now
+    assert len(october.items) == 5
+    assert {rater.user.email.split("@")[0] for rater in october.raters} == {
+        "qa",
+        "northwind.qa",
+        "lumen.qa",
+        "manager",
+    }
+    partners = db.scalars(
+        select(Team.partner_id)
+        .join(Conversation, Conversation.team_id == Team.id)
+        .where(Conversation.id.in_([item.conversation_id for item in october.items]))
+    ).all()
+    assert partners == [None] * 5  # raters of two partners: in-house conversations only
+    ratings = db.scalars(
+        select(CalibrationRating).where(CalibrationRating.session_id == october.id)
+    )
+    by_kind: dict[bool, list[CalibrationRating]] = {True: [], False: []}
+    for rating in ratings:
+        by_kind[rating.is_benchmark].append(rating)
+    assert len(by_kind[False]) == 20
+    assert all(rating.status == RatingStatus.SUBMITTED for rating in by_kind[False])
+    assert len(by_kind[True]) == 5
+    stored = db.scalars(
+        select(CalibrationGroupResult.group_key).where(
+            CalibrationGroupResult.session_id == october.id
+        )
+    ).all()
+    assert len(stored) == 4  # all, in-house, and each partner
+    decisions = db.scalars(
+        select(CalibrationNote).where(
+            CalibrationNote.session_id == october.id, CalibrationNote.is_decision.is_(True)
+        )
+    ).all()
+    assert {note.criterion.key for note in decisions} == {
+        "identity_verified",
+        "acknowledges_situation",
+    }
+
+    # The deliberate patterns show in the figures.
+    results = compute_results(db, october, n_boot=0)
+    bias = {rater.email.split("@")[0]: rater.bias_label for rater in results.raters}
+    assert bias == {
+        "qa": "on target",
+        "manager": "on target",
+        "northwind.qa": "lenient",
+        "lumen.qa": "strict",
+    }
+    assert {row.key for row in results.divergence[:3]} >= {"identity_verified"}
+    assert results.overall.alpha is not None
+
+    assert november.status == SessionStatus.OPEN
+    assert _aware(november.due_at) > now
+    submitted = {rater.user.email.split("@")[0]: 0 for rater in november.raters}
+    for rating in db.scalars(
+        select(CalibrationRating).where(CalibrationRating.session_id == november.id)
+    ):
+        if rating.status == RatingStatus.SUBMITTED:
+            submitted[rating.rater.email.split("@")[0]] += 1
+    assert submitted == {"qa": 5, "northwind.qa": 3, "manager": 2, "lumen.qa": 0}
+
+    before = _counts(db)
+    assert seed_demo_calibration(db) == []
+    db.commit()
+    assert _counts(db) == before
+    # The demo's November session is the scheduler's: scheduling the month again adds nothing.
+    scheduled = runner.invoke(args=["schedule-calibration", "--month", "2026-11"])
+    assert scheduled.exit_code == 0, scheduled.output
+    assert "already exists for 2026-11" in scheduled.output
+    assert _counts(db) == before
