@@ -30,6 +30,8 @@ from qa_app.calibration import services
 from qa_app.calibration.access import (
     CALIBRATION_READERS,
     can_facilitate,
+    rater_shown,
+    sees_every_rater,
     visible_sessions_query,
 )
 from qa_app.calibration.models import (
@@ -57,12 +59,8 @@ NOT_YOURS = "There is no such calibration session, or it is not yours to see."
 
 
 def _shows_rater(user: User, facilitating: bool, rater: CalibrationRater) -> bool:
-    """The rule of results.visible_to, for a session's individual raters and their ratings."""
-    if facilitating:
-        return True
-    if user.partner_id is not None and rater.partner_id == user.partner_id:
-        return True
-    return rater.user_id == user.id
+    """The rule of access.rater_shown (``facilitating`` implies it: facilitators are in-house)."""
+    return facilitating or rater_shown(user, rater)
 
 
 def _group(rater: CalibrationRater) -> dict[str, str]:
@@ -654,6 +652,6 @@ def get_calibration_results(session_id: int) -> Response:
     n_boot = 1000 if bool_arg("intervals", default=True) else 0
     computed = calibration_results.compute_results(session, calibration, n_boot=n_boot)
     visible = calibration_results.visible_to(
-        computed, user.partner_id, user.id, can_see_all=facilitating
+        computed, user.partner_id, user.id, can_see_all=sees_every_rater(user)
     )
     return jsonify(_results(visible))

@@ -3,6 +3,10 @@
 Administrators and managers see every session and facilitate; QA specialists and partner QA
 see the sessions they rate in; partner viewers see sessions in which their partner has a rater;
 agents see none. Sessions out of sight answer 404, so their existence does not leak.
+
+Within a session, in-house staff see every rater individually; a partner user sees the raters of
+their own partner (and themselves) and, of the groups, in-house, their own and all raters
+together; never another partner's individual raters or group figures.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from flask import abort
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
-from qa_app.auth.roles import Role
+from qa_app.auth.roles import IN_HOUSE_STAFF, Role
 from qa_app.calibration.models import CalibrationRater, CalibrationSession
 
 FACILITATOR_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
@@ -25,6 +29,23 @@ CALIBRATION_READERS = frozenset(Role) - {Role.AGENT}
 def can_facilitate(user: Any, calibration: CalibrationSession | None = None) -> bool:
     """Administrators and managers run (and see everything of) any session."""
     return bool(getattr(user, "is_authenticated", False)) and user.role in FACILITATOR_ROLES
+
+
+def sees_every_rater(user: Any) -> bool:
+    """In-house staff see every rater of the sessions they may open; partner users do not."""
+    return bool(getattr(user, "is_authenticated", False)) and user.role in IN_HOUSE_STAFF
+
+
+def rater_shown(user: Any, rater: CalibrationRater) -> bool:
+    """Whether ``user`` may see ``rater`` individually (name, answers, figures)."""
+    if sees_every_rater(user) or rater.user_id == getattr(user, "id", None):
+        return True
+    partner_id = getattr(user, "partner_id", None)
+    return partner_id is not None and rater.partner_id == partner_id
+
+
+def shown_raters(user: Any, calibration: CalibrationSession) -> list[CalibrationRater]:
+    return [rater for rater in calibration.raters if rater_shown(user, rater)]
 
 
 def visible_sessions_query(user: Any) -> Select[tuple[CalibrationSession]]:

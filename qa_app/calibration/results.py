@@ -635,10 +635,12 @@ def visible_to(
     viewer_user_id: int | None,
     can_see_all: bool,
 ) -> SessionResults:
-    """A copy without the individual raters the viewer may not see.
+    """A copy without the raters and groups the viewer may not see (see ``access``).
 
-    Facilitators see everything. Partner users see their own partner's raters; other raters
-    see only their own row. Group figures (in-house and every partner) stay for everyone.
+    ``can_see_all`` (in-house staff) keeps everything. Otherwise the viewer's own row stays,
+    and a partner user also keeps their partner's raters; of the groups, a partner user keeps
+    all raters, in-house and their own partner, and the divergence list is recomputed against
+    in-house from those groups alone, so no other partner's figure shows even as a gap.
     """
     if can_see_all:
         return results
@@ -650,7 +652,25 @@ def visible_to(
 
     raters = tuple(rater for rater in results.raters if shown(rater))
     heatmap = results.heatmap.only({rater.rater_id for rater in raters})
-    return replace(results, raters=raters, heatmap=heatmap)
+    if viewer_partner_id is None:
+        return replace(results, raters=raters, heatmap=heatmap)
+    allowed = {"all", "in_house", partner_group_key(viewer_partner_id)}
+    groups = tuple(group for group in results.groups if group.key in allowed)
+    divergence: list[DivergenceRow] = []
+    for row in results.divergence:
+        figures = tuple(figure for figure in row.figures if figure.group_key in allowed)
+        reference = next((f.value for f in figures if f.group_key == "in_house"), None)
+        gaps = [
+            abs(figure.value - reference)
+            for figure in figures
+            if figure.group_key not in {"all", "in_house"} and figure.value is not None
+        ]
+        if reference is not None and gaps:
+            divergence.append(replace(row, figures=figures, gap=max(gaps)))
+    divergence.sort(key=lambda row: row.gap, reverse=True)
+    return replace(
+        results, raters=raters, heatmap=heatmap, groups=groups, divergence=tuple(divergence)
+    )
 
 
 # Stored figures and trends ----------------------------------------------------------------------

@@ -9,7 +9,12 @@ from werkzeug.wrappers import Response as BaseResponse
 from qa_app.auth.access import role_required
 from qa_app.auth.roles import Role
 from qa_app.calibration import results as calibration_results
-from qa_app.calibration.access import CALIBRATION_READERS, can_facilitate, session_for_viewer
+from qa_app.calibration.access import (
+    CALIBRATION_READERS,
+    can_facilitate,
+    sees_every_rater,
+    session_for_viewer,
+)
 from qa_app.calibration.blueprint import bp
 from qa_app.calibration.export import results_csv
 from qa_app.calibration.models import CalibrationSession
@@ -36,7 +41,7 @@ def _visible_results(calibration: CalibrationSession) -> calibration_results.Ses
         computed,
         current_user.partner_id,
         current_user.id,
-        can_see_all=can_facilitate(current_user, calibration),
+        can_see_all=sees_every_rater(current_user),
     )
 
 
@@ -51,7 +56,7 @@ def results(session_id: int) -> str | BaseResponse:
         "calibration/results.html",
         calibration=calibration,
         results=_visible_results(calibration),
-        can_see_all=can_facilitate(current_user, calibration),
+        can_see_all=sees_every_rater(current_user),
         reading_guide=ALPHA_READING_GUIDE,
         reliable=ALPHA_RELIABLE,
         tentative=ALPHA_TENTATIVE,

@@ -27,7 +27,9 @@ from qa_app.calibration import (
 from qa_app.calibration.access import (
     CALIBRATION_READERS,
     can_facilitate,
+    rater_shown,
     session_for_viewer,
+    shown_raters,
     visible_sessions_query,
 )
 from qa_app.calibration.blueprint import acting_user, bp
@@ -265,7 +267,10 @@ def _answers_by_criterion(rating: CalibrationRating | None) -> dict[int, Calibra
 
 
 def _side_by_side(
-    session: Session, calibration: CalibrationSession, criteria: list[Criterion]
+    session: Session,
+    calibration: CalibrationSession,
+    criteria: list[Criterion],
+    raters: list[CalibrationRater],
 ) -> list[Comparison]:
     """Every submitted rating and the benchmark, per conversation: only after the reveal."""
     if calibration.is_blind:  # a guard, not a branch: the page never asks while blind
@@ -285,9 +290,7 @@ def _side_by_side(
         by_key[(rating.conversation_id, rater_key)] = rating
     comparisons = []
     for item in calibration.items:
-        ratings = [
-            by_key.get((item.conversation_id, rater.user_id)) for rater in calibration.raters
-        ]
+        ratings = [by_key.get((item.conversation_id, rater.user_id)) for rater in raters]
         benchmark = by_key.get((item.conversation_id, None))
         answers = [_answers_by_criterion(rating) for rating in ratings]
         gold = _answers_by_criterion(benchmark)
@@ -343,7 +346,12 @@ def _detail_page(
             )
         )
     if (facilitating or rater is not None) and not calibration.is_blind:
-        context["comparisons"] = _side_by_side(session, calibration, criteria)
+        context["shown_raters"] = shown_raters(me, calibration)
+        context["comparisons"] = _side_by_side(
+            session, calibration, criteria, context["shown_raters"]
+        )
+        hidden = {r.user_id: r for r in calibration.raters if not rater_shown(me, r)}
+        context["hidden_authors"] = hidden
         notes = services.notes_of(session, calibration)
         context["notes_by_conversation"] = _group_notes(notes)
         if calibration.status == SessionStatus.REVEALED:

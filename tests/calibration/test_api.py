@@ -375,7 +375,7 @@ def _raters_shown(data: dict[str, Any]) -> set[int]:
     [
         ("manager", {"qa", "northwind_qa", "lumen_qa"}),
         ("admin", {"qa", "northwind_qa", "lumen_qa"}),
-        ("qa", {"qa"}),
+        ("qa", {"qa", "northwind_qa", "lumen_qa"}),  # in-house staff see every rater
         ("northwind_qa", {"northwind_qa"}),
         ("lumen_qa", {"lumen_qa"}),
         ("northwind_viewer", {"northwind_qa"}),
@@ -415,17 +415,22 @@ def test_notes_by_raters_out_of_scope_are_named_by_their_group(
 
 
 @pytest.mark.parametrize(
-    ("who", "shown"),
+    ("who", "shown", "groups"),
     [
-        ("manager", {"qa", "northwind_qa", "lumen_qa"}),
-        ("qa", {"qa"}),
-        ("northwind_qa", {"northwind_qa"}),
-        ("northwind_viewer", {"northwind_qa"}),
-        ("lumen_qa", {"lumen_qa"}),
+        ("manager", {"qa", "northwind_qa", "lumen_qa"}, ["In-house", "Lumen", "Northwind"]),
+        ("qa", {"qa", "northwind_qa", "lumen_qa"}, ["In-house", "Lumen", "Northwind"]),
+        ("northwind_qa", {"northwind_qa"}, ["In-house", "Northwind"]),
+        ("northwind_viewer", {"northwind_qa"}, ["In-house", "Northwind"]),
+        ("lumen_qa", {"lumen_qa"}, ["In-house", "Lumen"]),
     ],
 )
 def test_results_are_cut_to_the_raters_the_caller_may_see(
-    client: FlaskClient, db: Session, world: CalibrationWorld, who: str, shown: set[str]
+    client: FlaskClient,
+    db: Session,
+    world: CalibrationWorld,
+    who: str,
+    shown: set[str],
+    groups: list[str],
 ) -> None:
     revealed(db, world)
     response = get(client, db, world, who, "/results?intervals=false")
@@ -433,8 +438,8 @@ def test_results_are_cut_to_the_raters_the_caller_may_see(
     data = response.get_json()
     assert {row["rater"]["id"] for row in data["raters"]} == {world.users[key].id for key in shown}
     assert len(data["heatmap"]["raters"]) == len(shown)
-    # Group figures are for everyone: in-house and each partner.
-    assert [group["label"] for group in data["groups"]] == ["In-house", "Lumen", "Northwind"]
+    # Group figures: in-house and, for a partner user, only their own partner's group.
+    assert [group["label"] for group in data["groups"]] == groups
     assert data["all_raters"]["raters"] == 3
     assert data["has_benchmark"] is True
     assert isinstance(data["overall"]["alpha"], float)

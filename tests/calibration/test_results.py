@@ -319,7 +319,7 @@ def test_results_cost_a_fixed_number_of_queries(world: ResultsWorld, db: Session
 # Who sees which rater ---------------------------------------------------------------------------
 
 
-def test_partner_users_see_their_partners_raters_and_every_group(
+def test_partner_users_see_their_partners_raters_and_groups_only(
     results: SessionResults, world: ResultsWorld
 ) -> None:
     northwind = world.partners["northwind"].id
@@ -331,8 +331,22 @@ def test_partner_users_see_their_partners_raters_and_every_group(
     ]
     greeting = shown.heatmap.rows[0]
     assert [c.share for c in greeting.cells] == pytest.approx([2 / 3, 1 / 3])
-    assert shown.groups == results.groups  # group comparison, in-house and Lumen included
-    assert shown.divergence == results.divergence
+    # The comparison with in-house stays; Lumen's group figures do not show, not even as a gap.
+    assert [group.key for group in shown.groups] == ["in_house", f"partner:{northwind}"]
+    assert shown.all_raters == results.all_raters
+    for row in shown.divergence:
+        assert {figure.group_key for figure in row.figures} <= {
+            "all",
+            "in_house",
+            f"partner:{northwind}",
+        }
+        by_group = {figure.group_key: figure.value for figure in row.figures}
+        assert row.gap == pytest.approx(
+            abs(by_group[f"partner:{northwind}"] - by_group["in_house"])
+        )
+    gaps = [row.gap for row in shown.divergence]
+    assert gaps == sorted(gaps, reverse=True)
+    assert shown.divergence
 
 
 def test_in_house_raters_see_their_own_row_and_facilitators_everything(

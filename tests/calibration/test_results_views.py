@@ -91,16 +91,17 @@ def test_partner_viewer_sees_own_partners_raters_and_group_figures_only(
     for user in (world.raters["eli"], world.raters["alex"], world.raters["casey"]):
         assert user.email not in page
     lumen = world.partners["lumen"].id
-    assert f'data-testid="group-partner:{lumen}"' in page  # the group comparison stays
-    assert 'data-testid="group-in_house"' in page
+    assert f'data-testid="group-partner:{lumen}"' not in page  # no other partner's figures
+    northwind = world.partners["northwind"].id
+    assert f'data-testid="group-partner:{northwind}"' in page
+    assert 'data-testid="group-in_house"' in page  # the comparison with in-house stays
     assert 'data-testid="visibility-note"' in page
 
 
-def test_in_house_rater_sees_only_own_row(world: ResultsWorld, as_user: object) -> None:
+def test_in_house_rater_sees_every_rater(world: ResultsWorld, as_user: object) -> None:
     page = as_user(world.raters["blair"]).get(results_url(world)).get_data(as_text=True)
-    assert "Blair Inhouse" in page
-    for hidden in ("Alex Inhouse", "Casey Northwind", "Dana Northwind", "Eli Lumen"):
-        assert hidden not in page
+    for name in ("Blair Inhouse", "Alex Inhouse", "Casey Northwind", "Dana Northwind", "Eli Lumen"):
+        assert name in page
 
 
 def test_stored_text_is_escaped(world: ResultsWorld, db: Session, as_user: object) -> None:
@@ -142,7 +143,7 @@ def test_csv_download_is_an_attachment_in_the_viewers_scope(
     text = viewer.get(results_url(world, ".csv")).get_data(as_text=True)
     assert "Eli Lumen" in text
     assert "Casey" not in text
-    assert "Northwind" in text  # the Northwind group's figures, not its raters
+    assert "Northwind" not in text  # neither Northwind's raters nor its group figures
 
 
 @pytest.mark.parametrize(

@@ -288,12 +288,25 @@ def test_reveal_is_refused_early_then_allowed_once_everyone_submitted(
     assert "Results revealed." in text
     assert reload(db, world).status == SessionStatus.REVEALED
     assert 'data-testid="comparisons"' in text
-    # Every rater's answers side by side, for raters as for the facilitator.
-    rater_page = as_user(world.users["lumen_qa"]).get(session_url(world)).get_data(as_text=True)
+    # Answers side by side: in-house staff see every rater, a partner rater only their own
+    # partner's raters (here: themselves), never another partner's or in-house individuals.
+    in_house_page = as_user(world.users["qa"]).get(session_url(world)).get_data(as_text=True)
     for rater in world.raters:
-        assert rater.name in rater_page
-    assert "61.1" in rater_page
+        assert rater.name in in_house_page
+    assert "61.1" in in_house_page
+    rater_page = as_user(world.users["lumen_qa"]).get(session_url(world)).get_data(as_text=True)
+    assert world.users["lumen_qa"].name in rater_page
+    assert world.users["northwind_qa"].name not in rater_page
+    assert world.users["qa"].name not in rater_page
+    assert "61.1" not in rater_page
     assert "100.0" in rater_page
+    # A note by another partner's rater shows without their name.
+    services.add_note(db, reload(db, world), "Northwind's view.", by=world.users["northwind_qa"])
+    db.commit()
+    rater_page = as_user(world.users["lumen_qa"]).get(session_url(world)).get_data(as_text=True)
+    assert "Northwind's view." in rater_page.replace("&#39;", "'")
+    assert "A rater (Northwind" in rater_page
+    assert world.users["northwind_qa"].name not in rater_page
     # Ratings are frozen and the rating page is read only.
     lumen = as_user(world.users["lumen_qa"])
     assert 'data-testid="my-answers"' in lumen.get(rate_url(world)).get_data(as_text=True)
