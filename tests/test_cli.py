@@ -23,7 +23,9 @@ def test_seed_demo_builds_the_demo_organisation_once(runner: Any, db: Any) -> No
     assert "admin@demo.qa-app.org" in result.output
     assert "northwind.qa@demo.qa-app.org (Northwind BPO)" in result.output
     assert "demo-password" in result.output
-    assert _counts(db) == (2, 4, 26, 8)
+    # One login per role is listed; the calibration demo's second raters exist but are not.
+    assert _counts(db) == (2, 4, 26, 11)
+    assert "qa2@" not in result.output
     teams = dict(db.execute(select(Team.name, Team.partner_id)).all())
     assert teams["Tier 1 Chat"] is None
     assert teams["Tier 2 Specialists"] is None
@@ -34,7 +36,7 @@ def test_seed_demo_builds_the_demo_organisation_once(runner: Any, db: Any) -> No
 
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0, again.output
-    assert _counts(db) == (2, 4, 26, 8)
+    assert _counts(db) == (2, 4, 26, 11)
 
 
 def test_seed_demo_if_empty_skips_a_used_database(runner: Any, db: Any) -> None:

@@ -722,13 +722,14 @@ class TrendPoint:
 class TrendSeries:
     group_key: str
     label: str
-    points: tuple[TrendPoint | None, ...]  # aligned with Trends.months; None: no session
+    points: tuple[TrendPoint | None, ...]  # aligned with Trends.months; None: not in that month
 
 
 @dataclass(frozen=True)
 class Trends:
-    months: tuple[str, ...]
+    months: tuple[str, ...]  # oldest first; only months with a revealed session, none empty
     series: tuple[TrendSeries, ...]
+    window: int  # the months looked back over
 
 
 def _month_starts(today: date, months: int) -> list[date]:
@@ -745,7 +746,9 @@ def trends(
 ) -> Trends:
     """Alpha and mean absolute deviation per group per month, over revealed sessions.
 
-    A session counts in the month it was revealed (its due date if that is missing). With
+    Looks back ``months`` months (this one included); only the months with a revealed session
+    are returned, so there is no empty month and no month at all without any session. A
+    session counts in the month it was revealed (its due date if that is missing). With
     ``partner_id`` only "all", "in_house" and that partner's series are returned: a partner
     never sees another partner's figures.
     """
@@ -789,7 +792,8 @@ def trends(
             None if alpha is None else float(alpha),
             None if mad is None else float(mad),
         )
-    month_labels = tuple(start.strftime("%Y-%m") for start in starts)
+    shown = {month for _, month in points}
+    month_labels = tuple(label for start in starts if (label := start.strftime("%Y-%m")) in shown)
     order = sorted(
         labels, key=lambda key: (key != GROUP_ALL, key != GROUP_IN_HOUSE, labels[key].lower())
     )
@@ -797,4 +801,4 @@ def trends(
         TrendSeries(key, labels[key], tuple(points.get((key, m)) for m in month_labels))
         for key in order
     )
-    return Trends(month_labels, series)
+    return Trends(month_labels, series, months)

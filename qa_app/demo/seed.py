@@ -103,25 +103,54 @@ def _demo_accounts(session: Session) -> list[tuple[str, str, Role, int | None, i
     return accounts
 
 
+def _second_raters(session: Session) -> list[tuple[str, str, Role, int | None, int | None]]:
+    """A second in-house QA specialist and a second QA rater per partner: the calibration demo
+    needs two raters in every group for the group's agreement to be computable."""
+    accounts: list[tuple[str, str, Role, int | None, int | None]] = [
+        ("qa2", "Robin QA", Role.QA_SPECIALIST, None, None),
+    ]
+    for partner in session.scalars(select(Partner).order_by(Partner.name)):
+        slug = partner.name.split()[0].lower()
+        accounts.append((f"{slug}.qa2", f"{partner.name} QA 2", Role.PARTNER_QA, partner.id, None))
+    return accounts
+
+
+def _ensure_user(
+    session: Session,
+    account: tuple[str, str, Role, int | None, int | None],
+    *,
+    cheap_hash: bool,
+) -> tuple[User, bool]:
+    local_part, name, role, partner_id, agent_id = account
+    email = f"{local_part}@{DEMO_DOMAIN}"
+    user: User | None = find_user_by_email(session, email)
+    if user is not None:
+        return user, False
+    user = create_user(
+        session,
+        email=email,
+        name=name,
+        password=DEMO_PASSWORD,
+        role=role,
+        partner_id=partner_id,
+        agent_id=agent_id,
+        cheap_hash=cheap_hash,
+    )
+    return user, True
+
+
 def seed_users(session: Session, *, cheap_hash: bool = False) -> list[DemoLogin]:
-    """One user per role, and a viewer and a QA rater for each partner."""
+    """One user per role, and a viewer and a QA rater for each partner: the logins returned.
+
+    The second raters of the calibration demo (see :func:`_second_raters`) are created too, with
+    the same password, but not returned: one login per role is enough to show.
+    """
     logins = []
-    for local_part, name, role, partner_id, agent_id in _demo_accounts(session):
-        email = f"{local_part}@{DEMO_DOMAIN}"
-        user: User | None = find_user_by_email(session, email)
-        created = user is None
-        if user is None:
-            user = create_user(
-                session,
-                email=email,
-                name=name,
-                password=DEMO_PASSWORD,
-                role=role,
-                partner_id=partner_id,
-                agent_id=agent_id,
-                cheap_hash=cheap_hash,
-            )
+    for account in _demo_accounts(session):
+        user, created = _ensure_user(session, account, cheap_hash=cheap_hash)
         logins.append(
             DemoLogin(user.email, user.role, user.partner.name if user.partner else None, created)
         )
+    for account in _second_raters(session):
+        _ensure_user(session, account, cheap_hash=cheap_hash)
     return logins

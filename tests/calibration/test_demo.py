@@ -1,8 +1,9 @@
-"""The demo's calibration: a revealed October session with its patterns, an open November one."""
+"""The demo's calibration: revealed August to October sessions agreeing better and better, the
+October one with its patterns, and an open November one."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,7 +18,7 @@ from qa_app.calibration.models import (
     RatingStatus,
     SessionStatus,
 )
-from qa_app.calibration.results import compute_results
+from qa_app.calibration.results import GROUP_ALL, GROUP_IN_HOUSE, compute_results, trends
 from qa_app.conversations.models import Conversation
 from qa_app.org.models import Team
 
@@ -31,25 +32,31 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def test_seed_demo_builds_a_revealed_and_an_open_calibration_session_once(
+RATERS = {"qa", "qa2", "northwind.qa", "northwind.qa2", "lumen.qa", "lumen.qa2", "manager"}
+
+
+def test_seed_demo_builds_revealed_monthly_and_an_open_calibration_session_once(
     runner: Any, db: Session
 ) -> None:
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
-    assert "Demo calibration: October 2026 calibration (revealed)." in result.output
+    for month in ("August", "September", "October"):
+        assert f"Demo calibration: {month} 2026 calibration (revealed)." in result.output
     assert "Demo calibration: November 2026 calibration (open)." in result.output
-    october, november = db.scalars(select(CalibrationSession).order_by(CalibrationSession.id))
+    august, september, october, november = db.scalars(
+        select(CalibrationSession).order_by(CalibrationSession.id)
+    )
     now = datetime.now(UTC)
 
-    assert october.status == SessionStatus.REVEALED
-    assert _aware(october.due_at) < _aware(october.revealed_at) < now
-    assert len(october.items) == 5
-    assert {rater.user.email.split("@")[0] for rater in october.raters} == {
-        "qa",
-        "northwind.qa",
-        "lumen.qa",
-        "manager",
-    }
+    revealed = (august, september, october)
+    for calibration in revealed:
+        assert calibration.status == SessionStatus.REVEALED
+        assert _aware(calibration.due_at) < _aware(calibration.revealed_at) < now
+        assert len(calibration.items) == 5
+        assert {rater.user.email.split("@")[0] for rater in calibration.raters} == RATERS
+    assert [f"{c.revealed_at:%Y-%m}" for c in revealed] == ["2026-08", "2026-09", "2026-10"]
+    conversations = [item.conversation_id for c in revealed for item in c.items]
+    assert len(set(conversations)) == 15  # no conversation in two sessions
     partners = db.scalars(
         select(Team.partner_id)
         .join(Conversation, Conversation.team_id == Team.id)
@@ -62,7 +69,7 @@ def test_seed_demo_builds_a_revealed_and_an_open_calibration_session_once(
     by_kind: dict[bool, list[CalibrationRating]] = {True: [], False: []}
     for rating in ratings:
         by_kind[rating.is_benchmark].append(rating)
-    assert len(by_kind[False]) == 20
+    assert len(by_kind[False]) == 35
     assert all(rating.status == RatingStatus.SUBMITTED for rating in by_kind[False])
     assert len(by_kind[True]) == 5
     stored = db.scalars(
@@ -86,12 +93,30 @@ def test_seed_demo_builds_a_revealed_and_an_open_calibration_session_once(
     bias = {rater.email.split("@")[0]: rater.bias_label for rater in results.raters}
     assert bias == {
         "qa": "on target",
+        "qa2": "on target",
         "manager": "on target",
         "northwind.qa": "lenient",
+        "northwind.qa2": "on target",
         "lumen.qa": "strict",
+        "lumen.qa2": "strict",
     }
     assert {row.key for row in results.divergence[:3]} >= {"identity_verified"}
     assert results.overall.alpha is not None
+    assert all(group.agreement.alpha is not None for group in results.groups)  # two raters each
+
+    # Month by month the groups agree better and stray less from the benchmark.
+    trend = trends(db, today=date(2026, 11, 30))
+    assert trend.months == ("2026-08", "2026-09", "2026-10")
+    assert [series.group_key for series in trend.series][:2] == [GROUP_ALL, GROUP_IN_HOUSE]
+    assert len(trend.series) == 4
+    for series in trend.series:
+        points = [point for point in series.points if point is not None]
+        assert len(points) == 3, series.label
+        alphas = [point.alpha for point in points]
+        mads = [point.mean_absolute_deviation for point in points]
+        assert None not in alphas
+        assert alphas == sorted(alphas), series.label
+        assert mads == sorted(mads, reverse=True), series.label
 
     assert november.status == SessionStatus.OPEN
     assert _aware(november.due_at) > now
@@ -101,7 +126,15 @@ def test_seed_demo_builds_a_revealed_and_an_open_calibration_session_once(
     ):
         if rating.status == RatingStatus.SUBMITTED:
             submitted[rating.rater.email.split("@")[0]] += 1
-    assert submitted == {"qa": 5, "northwind.qa": 3, "manager": 2, "lumen.qa": 0}
+    assert submitted == {
+        "qa": 5,
+        "qa2": 4,
+        "northwind.qa": 3,
+        "northwind.qa2": 5,
+        "manager": 2,
+        "lumen.qa": 0,
+        "lumen.qa2": 1,
+    }
 
     before = _counts(db)
     assert seed_demo_calibration(db) == []

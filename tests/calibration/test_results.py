@@ -465,24 +465,30 @@ def test_trends_average_per_month_and_group_over_revealed_sessions(
     )
 
     trend = trends(db, months=3, today=date(2026, 11, 15))
-    assert trend.months == ("2026-09", "2026-10", "2026-11")
+    # September has no revealed session: left out, not an empty row (June is before the window).
+    assert trend.months == ("2026-10", "2026-11")
+    assert trend.window == 3
     series = {s.group_key: s for s in trend.series}
     assert [s.group_key for s in trend.series] == ["all", "in_house", lumen, northwind]
     assert [s.label for s in trend.series] == ["All raters", "In-house", "Lumen", "Northwind"]
-    september, oct_all, nov_all = series["all"].points
-    assert september is None
+    oct_all, nov_all = series["all"].points
     assert oct_all.sessions == 2
     assert oct_all.alpha == pytest.approx((results.all_raters.agreement.alpha + 0.5) / 2)
     assert oct_all.mean_absolute_deviation == pytest.approx(
         (results.all_raters.mean_absolute_deviation + 4.0) / 2
     )
     assert (nov_all.sessions, nov_all.alpha, nov_all.mean_absolute_deviation) == (1, 0.9, 1.0)
-    assert series[lumen].points[1].mean_absolute_deviation == pytest.approx((10.0 + 7.0) / 2)
+    assert series[lumen].points[0].mean_absolute_deviation == pytest.approx((10.0 + 7.0) / 2)
+    assert series[lumen].points[1] is None  # a shown month without this group's figures
 
     partner_view = trends(
         db, partner_id=world.partners["northwind"].id, months=3, today=date(2026, 11, 15)
     )
     assert [s.group_key for s in partner_view.series] == ["all", "in_house", northwind]
+
+    # Nothing revealed in the window: no month at all, not twelve empty ones.
+    empty = trends(db, months=2, today=date(2027, 6, 1))
+    assert (empty.months, empty.series, empty.window) == ((), (), 2)
 
 
 # CSV ---------------------------------------------------------------------------------------------

@@ -182,3 +182,18 @@ def test_trends_per_role(
     assert f'data-testid="series-partner:{northwind}"' in page
     assert (f'data-testid="series-partner:{lumen}"' in page) is sees_lumen
     assert "sparkline-point" in page
+    # One month revealed: one row, no dashes for the eleven empty months before it.
+    month = f"{world.session.revealed_at:%Y-%m}"
+    assert page.count('<th scope="row">20') == 1
+    assert f'<th scope="row">{month}</th>' in page
+    assert 'data-testid="no-trends"' not in page
+
+
+def test_trends_without_a_revealed_session_say_so(make: Factory, as_user: object) -> None:
+    results_world(make, status=SessionStatus.OPEN)  # blind: not in the trends
+    response = as_user(make.user(Role.MANAGER)).get("/calibration/trends")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'data-testid="no-trends"' in page
+    assert "No revealed calibration session in the last 12 months" in page
+    assert 'data-testid="trends"' not in page
