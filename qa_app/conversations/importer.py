@@ -16,9 +16,10 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import IO, Any, TextIO
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from qa_app.conversations.formats import FORMATS, detect_format, open_text
@@ -388,10 +389,32 @@ class _Writer:
                 {"conversation_id": conversation_id, "tag": tag} for tag in pending.record.tags
             )
         connection = self.session.connection()
-        if messages:
-            connection.execute(insert(MESSAGE_TABLE), messages)
-        if tags:
-            connection.execute(insert(TAG_TABLE), tags)
+        for table, rows in ((MESSAGE_TABLE, messages), (TAG_TABLE, tags)):
+            if not rows:
+                continue
+            if connection.dialect.name == "postgresql":
+                _copy_rows(connection, table, rows)
+            else:
+                connection.execute(insert(table), rows)
+
+
+def _copy_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows with PostgreSQL's COPY, in the session's transaction.
+
+    An executemany runs one INSERT per row (pipelined by psycopg); COPY streams them all, which
+    keeps a large import near the speed of a bare insert (benchmarks/import_bench.py).
+    """
+    columns = list(rows[0])
+    names = ", ".join(f'"{name}"' for name in columns)
+    driver = connection.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([_plain(row[name]) for name in columns])
+
+
+def _plain(value: Any) -> Any:
+    """Enum members as their values: COPY sends what psycopg dumps, and it dumps enum names."""
+    return value.value if isinstance(value, Enum) else value
 
 
 def _items(stream: TextIO, fmt: str, source: str | None) -> Iterator[ParsedItem]:
