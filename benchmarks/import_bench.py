@@ -14,6 +14,7 @@ whether memory stays flat as N grows, e.g. ``--sizes 10000 100000``.
 
     python benchmarks/import_bench.py                       # N=100000, SQLite and PostgreSQL
     python benchmarks/import_bench.py --sizes 5000 --no-postgres
+    python benchmarks/import_bench.py --no-sqlite --workdir /tmp/bench   # keeps the file
 """
 
 from __future__ import annotations
@@ -332,11 +333,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="qa-import-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    databases = {"sqlite": f"sqlite:///{workdir / 'bench.sqlite3'}"}
+    databases = {} if args.no_sqlite else {"sqlite": f"sqlite:///{workdir / 'bench.sqlite3'}"}
     if not args.no_postgres:
         databases["postgresql"] = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{POSTGRES_BENCH_DB}"
     rows = []
