@@ -22,7 +22,7 @@ from qa_app.api.auth import api_roles, api_user
 from qa_app.api.blueprint import bp
 from qa_app.api.errors import ApiError
 from qa_app.api.params import bool_arg, choice_arg, int_arg
-from qa_app.api.review_bodies import Invalid, read_answers
+from qa_app.api.review_bodies import Invalid, invalid_response, read_answers, review_body
 from qa_app.api.serializers import iso
 from qa_app.auth.models import User
 from qa_app.calibration import results as calibration_results
@@ -397,33 +397,6 @@ def get_calibration_session(session_id: int) -> Response:
 # Rating -----------------------------------------------------------------------------------------
 
 
-def _invalid(problems: list[tuple[str | None, str]]) -> tuple[Response, int]:
-    """A 422 in the API's error shape, with every problem under ``errors``."""
-    message = (
-        f"The rating was not saved: {problems[0][1]}"
-        if len(problems) == 1
-        else f"The rating was not saved: {len(problems)} problems, listed in 'errors'."
-    )
-    body = {
-        "error": {
-            "status": 422,
-            "title": "Unprocessable content",
-            "message": message,
-            "errors": [{"field": field, "message": text} for field, text in problems],
-        }
-    }
-    return jsonify(body), 422
-
-
-def _rating_body() -> dict[str, Any]:
-    if request.mimetype != "application/json":
-        raise ApiError(415, "Send the rating as JSON with Content-Type: application/json.")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "The body must be a JSON object.")
-    return body
-
-
 def _check_shape(body: dict[str, Any]) -> list[tuple[str | None, str]]:
     problems: list[tuple[str | None, str]] = [
         (field, "is not a field of a rating") for field in sorted(set(body) - RATING_FIELDS)
@@ -486,15 +459,15 @@ def rate_calibration_conversation(session_id: int) -> tuple[Response, int]:
         raise ApiError(403, "You are not a rater in this session.")
     if not calibration.is_blind:
         raise ApiError(409, "The results have been revealed; ratings can no longer change.")
-    body = _rating_body()
+    body = review_body("rating")
     problems = _check_shape(body)
     if problems:
-        return _invalid(problems)
+        return invalid_response(problems, "rating")
     try:
         rating, created = _save(session, calibration, user, body)
     except Invalid as invalid:
         session.rollback()
-        return _invalid(invalid.problems)
+        return invalid_response(invalid.problems, "rating")
     session.commit()
     criteria = ordered_criteria(calibration.scorecard_version)
     stored = services.rating_of(session, calibration, rating.conversation_id, user)

@@ -28,13 +28,15 @@ class Invalid(Exception):
         self.problems = problems
 
 
-def invalid_response(problems: list[tuple[str | None, str]]) -> tuple[Response, int]:
+def invalid_response(
+    problems: list[tuple[str | None, str]], what: str = "review"
+) -> tuple[Response, int]:
     """A 422 in the API's error shape, with every problem under ``errors``."""
     count = len(problems)
     message = (
-        f"The review was not saved: {problems[0][1]}"
+        f"The {what} was not saved: {problems[0][1]}"
         if count == 1
-        else f"The review was not saved: {count} problems, listed in 'errors'."
+        else f"The {what} was not saved: {count} problems, listed in 'errors'."
     )
     body = {
         "error": {
@@ -47,10 +49,10 @@ def invalid_response(problems: list[tuple[str | None, str]]) -> tuple[Response, 
     return jsonify(body), 422
 
 
-def review_body() -> dict[str, Any]:
+def review_body(what: str = "review") -> dict[str, Any]:
     """The request's JSON object; 415 for another media type, 400 for anything but an object."""
     if request.mimetype != "application/json":
-        raise ApiError(415, "Send the review as JSON with Content-Type: application/json.")
+        raise ApiError(415, f"Send the {what} as JSON with Content-Type: application/json.")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError(400, "The body must be a JSON object.")
