@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from qa_app.auth.roles import Role
 from qa_app.conversations import browse
@@ -19,6 +18,7 @@ from qa_app.conversations.browse import ConversationFilters, SortKey
 from qa_app.conversations.models import Conversation
 from qa_app.org.models import Agent, Partner, Team
 from tests.conftest import Factory, login
+from tests.statements import recorded_statements
 
 LIST = "/conversations/"
 
@@ -532,15 +532,8 @@ def test_navigation_names_the_list_for_each_role(
 @pytest.fixture
 def statements(app: Flask) -> Iterator[list[str]]:
     """Every SQL statement the app's engine runs while the fixture is active."""
-    seen: list[str] = []
-    engine = app.extensions["qa_db_engine"]
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
+    with recorded_statements(app.extensions["qa_db_engine"]) as seen:
+        yield seen
 
 
 def test_list_page_runs_a_fixed_number_of_queries_whatever_its_size(

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from qa_app.conversations.importer import (
@@ -29,6 +29,7 @@ from qa_app.conversations.models import (
 from qa_app.demo.seed import DEMO_DATA
 from qa_app.org.models import Agent, Partner
 from tests.conftest import Factory
+from tests.statements import recorded_statements
 
 FIXTURES = Path(__file__).with_name("fixtures")
 
@@ -358,3 +359,24 @@ def test_deeply_nested_json_is_a_line_error_not_a_crash(db: Session) -> None:
     assert [str(error) for error in report.errors] == [
         "line 2: json: invalid JSON: nested too deeply"
     ]
+
+
+def test_postgres_plans_the_key_lookup_per_run_and_only_it(db: Session) -> None:
+    """A cached generic plan made the lookup scan every row written so far (issue 3, speed)."""
+    engine = db.get_bind()
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL plan caching")
+    with recorded_statements(engine) as sent:
+        report = run(db, [conversation(f"c{i}") for i in range(24)], batch_size=4)
+    statements = [" ".join(statement.split()) for statement in sent]
+    assert report.committed
+    lookups = [
+        i
+        for i, s in enumerate(statements)
+        if "FROM conversation WHERE" in s and "conversation.external_id IN" in s
+    ]
+    assert len(lookups) == 6
+    for index in lookups:
+        assert statements[index - 1] == "SET LOCAL plan_cache_mode = force_custom_plan"
+        assert statements[index + 1] == "SET LOCAL plan_cache_mode = auto"
+    assert db.scalar(text("SHOW plan_cache_mode")) == "auto"

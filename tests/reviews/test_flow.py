@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
@@ -32,6 +31,7 @@ from tests.reviews.factories import (
     scored_review,
     submitted_review,
 )
+from tests.statements import recorded_statements
 
 
 @dataclass
@@ -461,19 +461,8 @@ def test_list_filters(world: World, db: Session, make: Factory, as_user: Any) ->
 # Query counts ----------------------------------------------------------------------------------
 
 
-@contextmanager
-def count_queries(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = app.extensions["qa_db_engine"]
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+def count_queries(app: Flask) -> AbstractContextManager[list[str]]:
+    return recorded_statements(app.extensions["qa_db_engine"])
 
 
 def test_lists_cost_a_fixed_number_of_queries(

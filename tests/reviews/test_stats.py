@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from scipy import stats as scipy_stats
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
@@ -30,6 +28,7 @@ from qa_app.reviews.stats import (
 )
 from tests.conftest import Factory, login
 from tests.reviews.factories import Card, published_scorecard, scored_review
+from tests.statements import recorded_statements
 
 # Hand computation for the scores 70, 80, 90, 100:
 #   mean 85; squared deviations 225 + 25 + 25 + 225 = 500; s = sqrt(500 / 3) = 12.9099
@@ -185,19 +184,8 @@ def data(make: Factory, db: Session) -> Data:
     return Data(card, ann, ben, cai, north, south, reviewer)
 
 
-@contextmanager
-def count_queries(db: Session) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = db.get_bind()
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+def count_queries(db: Session) -> AbstractContextManager[list[str]]:
+    return recorded_statements(db.get_bind())
 
 
 def recent_filters() -> queries.ReviewFilters:
