@@ -11,8 +11,8 @@ with seeded random answers and a benchmark. Then it times, median of ``--repeat`
   the results page, the CSV export and the API compute them;
 * ``no bootstrap``: the same with ``n_boot=0``, to separate loading and point estimates from the
   bootstrap;
-* ``store``: ``results.store_group_results``, which the reveal and every benchmark change run;
-* ``trends``: ``results.trends`` over ``--sessions`` revealed sessions' stored group figures.
+* ``store``: ``trends.store_group_results``, which the reveal and every benchmark change run;
+* ``trends``: ``trends.trends`` over ``--sessions`` revealed sessions' stored group figures.
 
     python benchmarks/calibration_bench.py                   # 30 items x 40 raters, both DBs
     python benchmarks/calibration_bench.py --items 10 --raters 12 --no-postgres
@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from qa_app.auth.models import User  # noqa: E402
 from qa_app.auth.roles import Role  # noqa: E402
-from qa_app.calibration import results  # noqa: E402
+from qa_app.calibration import results, trends  # noqa: E402
 from qa_app.calibration.models import (  # noqa: E402
     CalibrationAnswer,
     CalibrationItem,
@@ -168,7 +168,7 @@ def build(session: Session, *, items: int, raters: int, sessions: int, seed: int
     for calibration_id in range(1, target + 1):
         row = session.get(CalibrationSession, calibration_id)
         if row is not None:
-            results.store_group_results(
+            trends.store_group_results(
                 session, row, results.compute_results(session, row, n_boot=0)
             )
     session.commit()
@@ -208,10 +208,10 @@ def run(url: str, args: argparse.Namespace) -> dict[str, float]:
         }
         computed = results.compute_results(session, calibration, n_boot=0)
         figures["store"] = timed(
-            lambda: results.store_group_results(session, calibration, computed), args.repeat
+            lambda: trends.store_group_results(session, calibration, computed), args.repeat
         )
         session.commit()
-        figures["trends"] = timed(lambda: results.trends(session, months=24), args.repeat)
+        figures["trends"] = timed(lambda: trends.trends(session, months=24), args.repeat)
     engine.dispose()
     return figures
 

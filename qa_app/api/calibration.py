@@ -15,18 +15,19 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask import Response, jsonify, request, url_for
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from qa_app.api.auth import api_roles, api_user
 from qa_app.api.blueprint import bp
+from qa_app.api.conversations import with_references
 from qa_app.api.errors import ApiError
 from qa_app.api.params import bool_arg, choice_arg, int_arg
 from qa_app.api.review_bodies import Invalid, invalid_response, read_answers, review_body
-from qa_app.api.serializers import iso
+from qa_app.api.serializers import conversation_detail, iso
 from qa_app.auth.models import User
+from qa_app.calibration import queries, services
 from qa_app.calibration import results as calibration_results
-from qa_app.calibration import services
 from qa_app.calibration.access import (
     CALIBRATION_READERS,
     can_facilitate,
@@ -35,7 +36,6 @@ from qa_app.calibration.access import (
     visible_sessions_query,
 )
 from qa_app.calibration.models import (
-    CalibrationItem,
     CalibrationRater,
     CalibrationRating,
     CalibrationSession,
@@ -43,6 +43,8 @@ from qa_app.calibration.models import (
     SessionStatus,
 )
 from qa_app.calibration.stats import GroupDifference
+from qa_app.conversations.browse import transcript_messages
+from qa_app.conversations.models import Conversation
 from qa_app.db import get_session
 from qa_app.pagination import MAX_PER_PAGE, paginate
 from qa_app.reviews.answers import MAX_COMMENT_LENGTH, ordered_criteria
@@ -124,13 +126,11 @@ def _rating(rating: CalibrationRating, criteria: Sequence[Criterion]) -> dict[st
 def _summary(
     calibration: CalibrationSession,
     user: User,
-    counts: tuple[dict[int, int], dict[int, int], dict[int, int]],
-    rating_in: set[int],
+    counts: queries.SessionCounts,
 ) -> dict[str, Any]:
     """Expects scorecard_version.scorecard and facilitator loaded."""
-    items, raters, submitted = counts
     version = calibration.scorecard_version
-    is_rater = calibration.id in rating_in
+    is_rater = calibration.id in counts.rating_in
     return {
         "id": calibration.id,
         "title": calibration.title,
@@ -146,12 +146,12 @@ def _summary(
         "created_at": iso(calibration.created_at),
         "revealed_at": iso(calibration.revealed_at),
         "closed_at": iso(calibration.closed_at),
-        "conversation_count": items.get(calibration.id, 0),
-        "rater_count": raters.get(calibration.id, 0),
+        "conversation_count": counts.items.get(calibration.id, 0),
+        "rater_count": counts.raters.get(calibration.id, 0),
         "you": {
             "facilitator": can_facilitate(user, calibration),
             "rater": is_rater,
-            "submitted": submitted.get(calibration.id, 0) if is_rater else None,
+            "submitted": counts.submitted.get(calibration.id, 0) if is_rater else None,
         },
         "url": url_for("api.get_calibration_session", session_id=calibration.id, _external=True),
         "results_url": url_for(
@@ -170,39 +170,9 @@ def _loaded(stmt: Select[Any]) -> Select[Any]:
     )
 
 
-def _counts(
-    session: Session, session_ids: Sequence[int], user: User
-) -> tuple[tuple[dict[int, int], dict[int, int], dict[int, int]], set[int]]:
-    """Conversations and raters per session, the user's submitted ratings, their sessions."""
-    if not session_ids:
-        return ({}, {}, {}), set()
-
-    def per_session(column: Any, *conditions: Any) -> dict[int, int]:
-        stmt = select(column, func.count()).where(column.in_(session_ids), *conditions)
-        return {row[0]: row[1] for row in session.execute(stmt.group_by(column))}
-
-    items = per_session(CalibrationItem.session_id)
-    raters = per_session(CalibrationRater.session_id)
-    submitted = per_session(
-        CalibrationRating.session_id,
-        CalibrationRating.rater_id == user.id,
-        CalibrationRating.status == RatingStatus.SUBMITTED,
-    )
-    rating_in = set(
-        session.scalars(
-            select(CalibrationRater.session_id).where(
-                CalibrationRater.session_id.in_(session_ids), CalibrationRater.user_id == user.id
-            )
-        )
-    )
-    return (items, raters, submitted), rating_in
-
-
 def _session_or_404(session: Session, session_id: int, user: User) -> CalibrationSession:
     stmt = _loaded(visible_sessions_query(user).where(CalibrationSession.id == session_id)).options(
-        selectinload(CalibrationSession.items).joinedload(CalibrationItem.conversation),
-        selectinload(CalibrationSession.raters).joinedload(CalibrationRater.user),
-        selectinload(CalibrationSession.raters).joinedload(CalibrationRater.partner),
+        *queries.people_loaded()
     )
     calibration: CalibrationSession | None = session.scalars(stmt).unique().one_or_none()
     if calibration is None:
@@ -228,7 +198,9 @@ def list_calibration_sessions() -> Response:
     if status is not None:
         stmt = stmt.where(CalibrationSession.status == SessionStatus(status))
     result = paginate(session, stmt, page, per_page)
-    counts, rating_in = _counts(session, [calibration.id for calibration in result.items], user)
+    counts = queries.session_counts(
+        session, [calibration.id for calibration in result.items], user.id
+    )
     next_url = None
     if result.has_next:
         args: dict[str, Any] = {
@@ -238,7 +210,7 @@ def list_calibration_sessions() -> Response:
         next_url = url_for("api.list_calibration_sessions", **args, _external=True)
     return jsonify(
         {
-            "items": [_summary(item, user, counts, rating_in) for item in result.items],
+            "items": [_summary(item, user, counts) for item in result.items],
             "page": page,
             "per_page": per_page,
             "total": result.total,
@@ -355,11 +327,11 @@ def _notes(
 
 def _detail(session: Session, calibration: CalibrationSession, user: User) -> dict[str, Any]:
     facilitating = can_facilitate(user, calibration)
-    counts, rating_in = _counts(session, [calibration.id], user)
+    counts = queries.session_counts(session, [calibration.id], user.id)
     criteria = ordered_criteria(calibration.scorecard_version)
     ratings = _ratings(session, calibration, user)
     detail = {
-        **_summary(calibration, user, counts, rating_in),
+        **_summary(calibration, user, counts),
         "instructions": calibration.instructions,
         "tolerance": calibration.tolerance,
         "criteria": [_criterion(criterion) for criterion in criteria],
@@ -392,6 +364,39 @@ def get_calibration_session(session_id: int) -> Response:
     session = get_session()
     user = api_user()
     return jsonify(_detail(session, _session_or_404(session, session_id, user), user))
+
+
+@bp.get("/calibration/sessions/<int:session_id>/conversations/<int:conversation_id>")
+@api_roles(CALIBRATION_READERS)
+def get_calibration_conversation(session_id: int, conversation_id: int) -> Response:
+    """A conversation of a session with its transcript, for the session's raters and facilitators.
+
+    A partner rater may be asked to score an in-house conversation that the conversations API
+    (partner-scoped) would not show them: the session is what lets them read it, as on the web
+    rating page. The caller's own rating comes with it.
+    """
+    session = get_session()
+    user = api_user()
+    calibration = _session_or_404(session, session_id, user)
+    item = services.item_of(calibration, conversation_id)
+    facilitating = can_facilitate(user, calibration)
+    if item is None or not (facilitating or services.rater_of(calibration, user) is not None):
+        raise ApiError(404, "There is no such conversation in this session for you to rate.")
+    conversation = session.scalars(
+        with_references(select(Conversation).where(Conversation.id == conversation_id))
+    ).one()
+    criteria = ordered_criteria(calibration.scorecard_version)
+    own = services.rating_of(session, calibration, conversation_id, user)
+    return jsonify(
+        {
+            "session_id": calibration.id,
+            "position": item.position,
+            "conversation": conversation_detail(
+                conversation, transcript_messages(session, conversation)
+            ),
+            "yours": None if own is None else _rating(own, criteria),
+        }
+    )
 
 
 # Rating -----------------------------------------------------------------------------------------

@@ -114,7 +114,7 @@ def _filtered(stmt: Select[Any]) -> Select[Any]:
     return stmt
 
 
-def _with_references(stmt: Select[Any]) -> Select[Any]:
+def with_references(stmt: Select[Any]) -> Select[Any]:
     """Load what a summary shows in a fixed number of queries, whatever the page size."""
     return stmt.options(
         selectinload(Conversation.agent),
@@ -130,7 +130,7 @@ def list_conversations() -> Response:
     page = int_arg("page", 1) or 1
     per_page = min(int_arg("per_page", DEFAULT_PER_PAGE) or DEFAULT_PER_PAGE, MAX_PER_PAGE)
     stmt = _filtered(scoped(select(Conversation), Conversation, api_user()))
-    stmt = _with_references(stmt.order_by(Conversation.started_at.desc(), Conversation.id.desc()))
+    stmt = with_references(stmt.order_by(Conversation.started_at.desc(), Conversation.id.desc()))
     result = paginate(get_session(), stmt, page, per_page)
     next_url = None
     if result.has_next:
@@ -154,7 +154,7 @@ def list_conversations() -> Response:
 def get_conversation(conversation_id: int) -> Response:
     """One conversation with its metadata and messages; 404 when missing or out of scope."""
     session = get_session()
-    stmt = _with_references(select(Conversation).where(Conversation.id == conversation_id))
+    stmt = with_references(select(Conversation).where(Conversation.id == conversation_id))
     conversation = session.scalars(scoped(stmt, Conversation, api_user())).one_or_none()
     if conversation is None:
         raise ApiError(404, "There is no such conversation, or it is not yours to see.")

@@ -27,8 +27,15 @@ CALIBRATION_READERS = frozenset(Role) - {Role.AGENT}
 
 
 def can_facilitate(user: Any, calibration: CalibrationSession | None = None) -> bool:
-    """Administrators and managers run (and see everything of) any session."""
-    return bool(getattr(user, "is_authenticated", False)) and user.role in FACILITATOR_ROLES
+    """Active administrators and managers run (and see everything of) any session.
+
+    Any session, not only their own: a facilitator may be away when the session is due.
+    """
+    return (
+        bool(getattr(user, "is_authenticated", False))
+        and bool(getattr(user, "is_active", False))
+        and user.role in FACILITATOR_ROLES
+    )
 
 
 def sees_every_rater(user: Any) -> bool:
@@ -64,10 +71,12 @@ def visible_sessions_query(user: Any) -> Select[tuple[CalibrationSession]]:
     return stmt.where(false())
 
 
-def session_for_viewer(db_session: Session, session_id: int, user: Any) -> CalibrationSession:
-    """The session if ``user`` may see it; 404 otherwise."""
+def session_for_viewer(
+    db_session: Session, session_id: int, user: Any, *options: Any
+) -> CalibrationSession:
+    """The session if ``user`` may see it (loaded with ``options``); 404 otherwise."""
     stmt = visible_sessions_query(user).where(CalibrationSession.id == session_id)
-    calibration: CalibrationSession | None = db_session.scalars(stmt).one_or_none()
+    calibration = db_session.scalars(stmt.options(*options)).unique().one_or_none()
     if calibration is None:
         abort(404)
     return calibration

@@ -14,6 +14,7 @@ from qa_app.auth.models import User
 from qa_app.auth.roles import Role
 from qa_app.auth.services import find_user_by_email
 from qa_app.calibration import services
+from qa_app.calibration.access import FACILITATOR_ROLES, can_facilitate
 from qa_app.calibration.models import CalibrationSession
 from qa_app.conversations.models import Conversation
 from qa_app.db import get_session
@@ -87,7 +88,7 @@ def _facilitator(session: Session, email: str | None) -> User:
     if email is None:
         user = session.scalars(
             select(User)
-            .where(User.is_active.is_(True), User.role.in_(services.FACILITATOR_ROLES))
+            .where(User.is_active.is_(True), User.role.in_(FACILITATOR_ROLES))
             .order_by(User.id)
         ).first()
         if user is None:
@@ -96,7 +97,7 @@ def _facilitator(session: Session, email: str | None) -> User:
     user = find_user_by_email(session, email)
     if user is None:
         raise click.BadParameter(f"there is no user {email}.", param_hint="--facilitator")
-    if not services.may_facilitate(user):
+    if not can_facilitate(user):
         raise click.BadParameter(
             f"{user.email} cannot facilitate: facilitators are active administrators and managers.",
             param_hint="--facilitator",

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from qa_app.auth.access import role_required
 from qa_app.auth.roles import Role
 from qa_app.calibration import results as calibration_results
+from qa_app.calibration import trends as calibration_trends
 from qa_app.calibration.access import (
     CALIBRATION_READERS,
     can_facilitate,
@@ -82,7 +83,7 @@ def results_export(session_id: int) -> BaseResponse:
 
 
 def sparkline(
-    points: tuple[calibration_results.TrendPoint | None, ...],
+    points: tuple[calibration_trends.TrendPoint | None, ...],
 ) -> list[tuple[float, float]]:
     """SVG coordinates of alpha over the months (0 or below at the bottom, 1 at the top)."""
     step = SPARK_WIDTH / max(len(points) - 1, 1)
@@ -98,7 +99,7 @@ def sparkline(
 def trends() -> str:
     """Show alpha and mean absolute deviation per group, month by month."""
     partner_id = current_user.partner_id if current_user.is_partner_user else None
-    trend = calibration_results.trends(get_session(), partner_id=partner_id)
+    trend = calibration_trends.trends(get_session(), partner_id=partner_id)
     return render_template(
         "calibration/trends.html",
         trends=trend,

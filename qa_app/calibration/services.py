@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from qa_app.auth.models import User
 from qa_app.auth.roles import Role
+from qa_app.calibration.access import can_facilitate
 from qa_app.calibration.models import (
     DEFAULT_TOLERANCE,
     CalibrationAnswer,
@@ -60,7 +61,6 @@ from qa_app.scorecards.scoring import NA, AnswerError, CriterionKind
 from qa_app.scorecards.scoring import score_review as score_answers
 from qa_app.scorecards.services import start_new_draft
 
-FACILITATOR_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
 RATER_ROLES = frozenset({Role.QA_SPECIALIST, Role.PARTNER_QA, Role.MANAGER})
 MIN_RATERS = 2
 MAX_ITEMS = 30
@@ -99,13 +99,8 @@ def _clean_text(text: str | None, what: str) -> str:
 # Creating a session -----------------------------------------------------------------------------
 
 
-def may_facilitate(user: User, calibration: CalibrationSession | None = None) -> bool:
-    """Administrators and managers run sessions (any session: a facilitator may be away)."""
-    return user.is_active and user.role in FACILITATOR_ROLES
-
-
 def _require_facilitator(user: User) -> None:
-    if not may_facilitate(user):
+    if not can_facilitate(user):
         raise CalibrationError("Only administrators and managers facilitate calibration.")
 
 
@@ -471,7 +466,8 @@ def refresh_results(session: Session, calibration: CalibrationSession) -> None:
     """Store the session's headline figures per group, for trends; only once revealed."""
     if calibration.is_blind:
         return
-    from qa_app.calibration.results import compute_results, store_group_results
+    from qa_app.calibration.results import compute_results
+    from qa_app.calibration.trends import store_group_results
 
     store_group_results(session, calibration, compute_results(session, calibration, n_boot=0))
 
@@ -600,7 +596,7 @@ def adopt_consensus(
 
 
 def may_discuss(user: User, calibration: CalibrationSession) -> bool:
-    return may_facilitate(user) or rater_of(calibration, user) is not None
+    return can_facilitate(user) or rater_of(calibration, user) is not None
 
 
 def add_note(

@@ -9,23 +9,24 @@ and the benchmark (outside the facilitator's own benchmark page) appear only aft
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response
 
 from qa_app.auth.access import role_required
 from qa_app.auth.forms import EmptyForm
 from qa_app.calibration import (
+    queries,
     results_views,  # noqa: F401  (its routes register on bp)
     services,
 )
 from qa_app.calibration.access import (
     CALIBRATION_READERS,
+    FACILITATOR_ROLES,
     can_facilitate,
     rater_shown,
     session_for_viewer,
@@ -42,17 +43,14 @@ from qa_app.calibration.forms import (
     rater_choices,
 )
 from qa_app.calibration.models import (
-    CalibrationAnswer,
     CalibrationItem,
     CalibrationNote,
-    CalibrationRater,
     CalibrationRating,
     CalibrationSession,
     RatingStatus,
     SessionStatus,
 )
 from qa_app.calibration.services import (
-    FACILITATOR_ROLES,
     RATER_ROLES,
     CalibrationAnswerError,
     CalibrationError,
@@ -114,31 +112,6 @@ def _show_error(form: ScoringForm, error: CalibrationError) -> None:
 # The list and creating a session ----------------------------------------------------------------
 
 
-def _list_counts(
-    session: Session, session_ids: list[int], user_id: int
-) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
-    """Conversations and raters per session, and how many of them ``user_id`` has submitted."""
-    if not session_ids:
-        return {}, {}, {}
-
-    def per_session(column: Any, *conditions: Any) -> dict[int, int]:
-        stmt = (
-            select(column, func.count())
-            .where(column.in_(session_ids), *conditions)
-            .group_by(column)
-        )
-        return {row[0]: row[1] for row in session.execute(stmt)}
-
-    items = per_session(CalibrationItem.session_id)
-    raters = per_session(CalibrationRater.session_id)
-    mine = per_session(
-        CalibrationRating.session_id,
-        CalibrationRating.rater_id == user_id,
-        CalibrationRating.status == RatingStatus.SUBMITTED,
-    )
-    return items, raters, mine
-
-
 @bp.get("/")
 @role_required(CALIBRATION_READERS)
 def list_sessions() -> str:
@@ -154,23 +127,9 @@ def list_sessions() -> str:
     )
     page = paginate(session, stmt, *page_args())
     me = acting_user()
-    ids = [calibration.id for calibration in page.items]
-    items, raters, mine = _list_counts(session, ids, me.id)
-    rating_in = set(
-        session.scalars(
-            select(CalibrationRater.session_id).where(
-                CalibrationRater.session_id.in_(ids), CalibrationRater.user_id == me.id
-            )
-        )
-    )
+    counts = queries.session_counts(session, [calibration.id for calibration in page.items], me.id)
     return render_template(
-        "calibration/list.html",
-        page=page,
-        items=items,
-        raters=raters,
-        mine=mine,
-        rating_in=rating_in,
-        may_create=services.may_facilitate(me),
+        "calibration/list.html", page=page, counts=counts, may_create=can_facilitate(me)
     )
 
 
@@ -245,63 +204,6 @@ def new_session() -> str | Response | tuple[str, int]:
 # The session page -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CriterionRow:
-    criterion: Criterion
-    answers: list[CalibrationAnswer | None]  # one per rater column
-    benchmark: CalibrationAnswer | None
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """One conversation's submitted ratings side by side, with the benchmark."""
-
-    item: CalibrationItem
-    ratings: list[CalibrationRating | None]  # one per rater column, submitted only
-    benchmark: CalibrationRating | None
-    rows: list[CriterionRow]
-
-
-def _answers_by_criterion(rating: CalibrationRating | None) -> dict[int, CalibrationAnswer]:
-    return {answer.criterion_id: answer for answer in rating.answers} if rating else {}
-
-
-def _side_by_side(
-    session: Session,
-    calibration: CalibrationSession,
-    criteria: list[Criterion],
-    raters: list[CalibrationRater],
-) -> list[Comparison]:
-    """Every submitted rating and the benchmark, per conversation: only after the reveal."""
-    if calibration.is_blind:  # a guard, not a branch: the page never asks while blind
-        return []
-    stmt = (
-        select(CalibrationRating)
-        .where(
-            CalibrationRating.session_id == calibration.id,
-            CalibrationRating.is_benchmark.is_(True)
-            | (CalibrationRating.status == RatingStatus.SUBMITTED),
-        )
-        .options(selectinload(CalibrationRating.answers))
-    )
-    by_key: dict[tuple[int, int | None], CalibrationRating] = {}
-    for rating in session.scalars(stmt):
-        rater_key = None if rating.is_benchmark else rating.rater_id
-        by_key[(rating.conversation_id, rater_key)] = rating
-    comparisons = []
-    for item in calibration.items:
-        ratings = [by_key.get((item.conversation_id, rater.user_id)) for rater in raters]
-        benchmark = by_key.get((item.conversation_id, None))
-        answers = [_answers_by_criterion(rating) for rating in ratings]
-        gold = _answers_by_criterion(benchmark)
-        rows = [
-            CriterionRow(c, [given.get(c.id) for given in answers], gold.get(c.id))
-            for c in criteria
-        ]
-        comparisons.append(Comparison(item, ratings, benchmark, rows))
-    return comparisons
-
-
 def _note_form(calibration: CalibrationSession, criteria: list[Criterion]) -> NoteForm:
     form = NoteForm(prefix="note")
     form.set_choices(
@@ -330,24 +232,14 @@ def _detail_page(
         "now": utcnow(),
     }
     if rater is not None:
-        stmt = select(CalibrationRating.conversation_id, CalibrationRating.status).where(
-            CalibrationRating.session_id == calibration.id, CalibrationRating.rater_id == me.id
-        )
-        context["my_ratings"] = {row[0]: row[1] for row in session.execute(stmt)}
+        context["my_ratings"] = queries.rating_statuses(session, calibration, me.id)
     if facilitating:
         context["progress"] = services.progress(session, calibration)
         context["refusal"] = services.reveal_refusal(session, calibration)
-        context["benchmarked"] = set(
-            session.scalars(
-                select(CalibrationRating.conversation_id).where(
-                    CalibrationRating.session_id == calibration.id,
-                    CalibrationRating.is_benchmark.is_(True),
-                )
-            )
-        )
+        context["benchmarked"] = queries.benchmarked_conversations(session, calibration)
     if (facilitating or rater is not None) and not calibration.is_blind:
         context["shown_raters"] = shown_raters(me, calibration)
-        context["comparisons"] = _side_by_side(
+        context["comparisons"] = queries.side_by_side(
             session, calibration, criteria, context["shown_raters"]
         )
         hidden = {r.user_id: r for r in calibration.raters if not rater_shown(me, r)}
@@ -371,7 +263,8 @@ def _group_notes(notes: list[CalibrationNote]) -> dict[int | None, list[Calibrat
 def session_detail(session_id: int) -> str:
     """Show a session: progress while blind; every rating side by side and the discussion after."""
     session = get_session()
-    return _detail_page(session, session_for_viewer(session, session_id, current_user))
+    calibration = session_for_viewer(session, session_id, current_user, *queries.people_loaded())
+    return _detail_page(session, calibration)
 
 
 # Rating, blind ----------------------------------------------------------------------------------
@@ -451,7 +344,7 @@ def rate(session_id: int, conversation_id: int) -> str | Response | tuple[str, i
         rating=rating,
         form=form,
         criteria=criteria,
-        answers=_answers_by_criterion(rating),
+        answers=queries.answers_by_criterion(rating),
         following=_next_item(calibration, item),
         **_transcript(session, item.conversation),
     )

@@ -474,3 +474,30 @@ def test_results_of_a_session_out_of_sight_are_404(
     revealed(db, world)
     assert get(client, db, world, "acme_viewer", "/results").status_code == 404
     assert get(client, db, world, "other_qa", "/results").status_code == 404
+
+
+def test_raters_read_the_transcript_of_a_session_conversation(
+    client: FlaskClient, db: Session, world: CalibrationWorld
+) -> None:
+    conversation = world.conversations[0]
+    rate(db, world, world.users["northwind_qa"], conversation, LENIENT, submit=False)
+    # The conversation is in-house: the partner-scoped conversations API does not show it...
+    plain = client.get(
+        f"/api/v1/conversations/{conversation.id}", headers=bearer(db, world.users["northwind_qa"])
+    )
+    assert plain.status_code == 404
+    # ...but the session lets its partner rater read it, with their own draft.
+    path = f"/conversations/{conversation.id}"
+    response = get(client, db, world, "northwind_qa", path)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["conversation"]["id"] == conversation.id
+    assert [m["text"] for m in body["conversation"]["messages"]] == ["Question number 1."]
+    assert body["yours"]["status"] == "draft"
+    assert body["yours"]["answers"]
+    assert get(client, db, world, "manager", path).get_json()["yours"] is None
+    for who in ("other_qa", "northwind_viewer", "acme_qa", "agent"):
+        assert get(client, db, world, who, path).status_code in (403, 404), who
+    assert get(client, db, world, "qa", f"/conversations/{conversation.id + 999}").status_code == (
+        404
+    )

@@ -18,7 +18,8 @@ from qa_app.calibration.models import (
     RatingStatus,
     SessionStatus,
 )
-from qa_app.calibration.results import GROUP_ALL, GROUP_IN_HOUSE, compute_results, trends
+from qa_app.calibration.results import GROUP_ALL, GROUP_IN_HOUSE, compute_results
+from qa_app.calibration.trends import trends
 from qa_app.conversations.models import Conversation
 from qa_app.org.models import Team
 

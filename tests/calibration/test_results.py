@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.roles import Role
@@ -28,10 +27,9 @@ from qa_app.calibration.results import (
     SessionResults,
     bias_label,
     compute_results,
-    store_group_results,
-    trends,
     visible_to,
 )
+from qa_app.calibration.trends import store_group_results, trends
 from tests.calibration.results_world import (
     ANSWERS,
     SCORES,
@@ -39,6 +37,7 @@ from tests.calibration.results_world import (
     results_world,
 )
 from tests.conftest import Factory
+from tests.statements import recorded_statements
 
 N_BOOT = 200
 ORDER = ["alex", "blair", "casey", "dana", "eli"]  # CalibrationRater.id order
@@ -293,19 +292,8 @@ def test_drafts_and_the_blind_phase_do_not_change_the_computation(
     assert (eli.submitted, eli.mean_absolute_deviation) == (2, 10.0)
 
 
-@contextmanager
-def count_queries(db: Session) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = db.get_bind()
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+def count_queries(db: Session) -> AbstractContextManager[list[str]]:
+    return recorded_statements(db.get_bind())
 
 
 def test_results_cost_a_fixed_number_of_queries(world: ResultsWorld, db: Session) -> None:
