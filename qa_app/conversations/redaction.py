@@ -56,6 +56,16 @@ _PHONE_RE = re.compile(
     r"(?:[ .-]\d+| ?\(\d{1,5}\)[ .-]?\d+)*)"
     r"(?:[ \t]*,?[ \t]*(?i:ext\.?|extension|x)[ \t]*\d{1,6}(?!\w)|" + _NUMBER_END + ")"
 )
+# An unbroken run of 10-15 digits is an order or account number as often as a phone number, so it
+# is taken for a phone only right after phone wording: "call me at 5551234567", "my mobile
+# number is 07700900123", "Phone: 8341210202". "Order number is ..." or "call reference ..."
+# name no phone, so those numbers stay.
+_PHONE_WORDED_RE = re.compile(
+    r"(?i)\b(?:tele?phone|phone|tel|mobile|cell(?:phone)?|whats ?app|fax|sms|text|call(?:back)?"
+    r"|reach)"
+    r"(?:[ \t]*(?:(?:number|no|nr|is|was|me|us|at|on)\b|[:#.-])){0,4}[ \t]*"
+    r"(?P<number>\+?\d{10,15})" + _NUMBER_END
+)
 _DIGIT_GROUPS = re.compile(r"\d+")
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _DATE_IN_RUN = re.compile(
@@ -285,6 +295,14 @@ def _phone(match: re.Match[str], counts: Counter[str]) -> str:
     return PHONE
 
 
+def _worded_phone(match: re.Match[str], counts: Counter[str]) -> str:
+    counts["phone"] += 1
+    start, end = match.span("number")
+    whole = match.group()
+    offset = match.start()
+    return whole[: start - offset] + PHONE + whole[end - offset :]
+
+
 def redact(text: str) -> tuple[str, Counter[str]]:
     """Replace PII in ``text``; returns the new text and how many of each kind were replaced.
 
@@ -316,6 +334,7 @@ def _redact_pass(text: str, counts: Counter[str]) -> str:
         return text
     text = _redact_ibans(text, counts)
     text = _CARD_RE.sub(lambda match: _card(match, counts), text)
+    text = _PHONE_WORDED_RE.sub(lambda match: _worded_phone(match, counts), text)
     return _PHONE_RE.sub(lambda match: _phone(match, counts), text)
 
 

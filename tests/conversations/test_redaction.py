@@ -118,6 +118,14 @@ def test_phone_numbers_are_redacted(phone: str) -> None:
         ),
         ("Wifi is not available.+1 416-663-9500 is it", "Wifi is not available.[PHONE] is it"),
         ("Home 030 12345678, mobile +49 151 23456789", "Home [PHONE], mobile [PHONE]"),
+        # unbroken digit runs count as phones only after phone wording
+        ("call me at 5551234567 tomorrow", "call me at [PHONE] tomorrow"),
+        ("My mobile number is 07700900123.", "My mobile number is [PHONE]."),
+        ("Phone: 8341210202", "Phone: [PHONE]"),
+        ("Phone number: 8341210202, order 6609498072", "Phone number: [PHONE], order 6609498072"),
+        ("text me on 5551234567 please", "text me on [PHONE] please"),
+        ("cell no. 5551234567", "cell no. [PHONE]"),
+        ("WhatsApp 447700900123", "WhatsApp [PHONE]"),
     ],
 )
 def test_phone_numbers_in_context(text: str, expected: str) -> None:
@@ -209,6 +217,9 @@ def test_invalid_ibans_are_not_redacted_as_ibans(text: str) -> None:
         "I am asking about order 4829103 from last week.",
         "Reference ORD-2024-000123 is closed.",
         "Order ID: 6609498072",
+        "Your order number is 6609498072 and the account 1234567890.",
+        "call reference 1234567890, microphone 5551234567, cellular 5551234567",
+        "Phone: 55512345678901234567 is no number",
         "Amazon order 112-1234567-1234567",
         "Ticket #A-10023 was merged into #A-10024.",
         "order 9123456789012348 (passes Luhn, but no card starts with 9)",
