@@ -58,9 +58,18 @@ SCORED_STATUSES = (ReviewStatus.SUBMITTED, ReviewStatus.ACKNOWLEDGED, ReviewStat
 
 
 def _record(
-    session: Session, review: Review, by: User, action: str, details: dict[str, Any], at: datetime
+    session: Session,
+    review: Review,
+    by: User | None,
+    action: str,
+    details: dict[str, Any],
+    at: datetime,
 ) -> ReviewEvent:
-    event = ReviewEvent(review_id=review.id, actor_id=by.id, at=at, action=action, details=details)
+    """One entry of the review's history; ``by`` None is the system (shown as such)."""
+    actor_id = by.id if by is not None else None
+    event = ReviewEvent(
+        review_id=review.id, actor_id=actor_id, at=at, action=action, details=details
+    )
     session.add(event)
     session.flush()
     return event
@@ -134,6 +143,29 @@ def _check_assignment(
 def _take_assignment(assignment: ReviewAssignment, reviewer: User) -> None:
     assignment.reviewer_id = reviewer.id
     assignment.status = AssignmentStatus.IN_PROGRESS
+
+
+def release_draft(
+    session: Session, assignment: ReviewAssignment, *, by: User | None
+) -> Review | None:
+    """Detach the draft review of an assignment that is being closed without it (skipped).
+
+    The reviewer keeps the work as a draft of their own, and submitting it later no longer marks
+    the skipped assignment done. The review's history records who released it.
+    """
+    draft = session.scalars(
+        select(Review).where(
+            Review.assignment_id == assignment.id, Review.status == ReviewStatus.DRAFT
+        )
+    ).first()
+    if draft is None:
+        return None
+    draft.assignment = None
+    now = utcnow()
+    draft.updated_at = now
+    released = {"assignment_id": {"from": assignment.id, "to": None}}
+    _record(session, draft, by, "released", released, now)
+    return draft
 
 
 # The workflow -----------------------------------------------------------------------------------

@@ -146,3 +146,24 @@ class ReviewAssignment(Model):
         return cls.conversation_id.in_(
             select(Conversation.id).where(Conversation.agent_id == agent_id)
         )
+
+
+class AssignmentEvent(Model):
+    """One change made to an assignment by hand: reassigned or skipped, by whom and when.
+
+    ``details`` keeps the names as they were (a reviewer may be renamed or deactivated later):
+    ``{"from": {"id": 3, "name": "Ann"}, "to": {...}}`` for a reassignment, ``{"reason": ...,
+    "released_review_id": 12 or null}`` for a skip.
+    """
+
+    __tablename__ = "review_assignment_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("review_assignment.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    action: Mapped[str] = mapped_column(String(40))  # reassigned, skipped
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    assignment: Mapped[ReviewAssignment] = relationship()
+    actor: Mapped[User | None] = relationship()

@@ -10,15 +10,17 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from qa_app.auth.models import User
 from qa_app.auth.roles import Role
 from qa_app.conversations.models import Conversation
 from qa_app.db import utcnow
 from qa_app.org.models import Agent, Partner, Team
+from qa_app.reviews.services import release_draft
 from qa_app.sampling import engine
 from qa_app.sampling.models import (
+    AssignmentEvent,
     AssignmentStatus,
     ReviewAssignment,
     SamplingPlan,
@@ -452,15 +454,25 @@ def reassign(
         raise SamplingError(
             f"{reviewer.name} is partner QA and may only review their own partner's conversations."
         )
+    previous = assignment.reviewer
     assignment.reviewer_id = reviewer.id
-    session.flush()
+    _record(
+        session,
+        assignment,
+        by,
+        "reassigned",
+        {"from": _person(previous), "to": _person(reviewer)},
+    )
     return assignment
 
 
 def skip(
     session: Session, assignment: ReviewAssignment, reason: str, *, by: User | None = None
 ) -> ReviewAssignment:
-    """Close an open or in-progress assignment without a review, saying why."""
+    """Close an open or in-progress assignment without a review, saying why.
+
+    A draft already started for it stays with its reviewer, detached from the assignment.
+    """
     reason = (reason or "").strip()
     if not reason:
         raise SamplingError("Say why the conversation is skipped.")
@@ -471,9 +483,56 @@ def skip(
             f"Only open or in-progress assignments can be skipped; this one is "
             f"{assignment.status.value.replace('_', ' ')}."
         )
+    released = None
+    if assignment.status == AssignmentStatus.IN_PROGRESS:
+        released = release_draft(session, assignment, by=by)
     assignment.status = AssignmentStatus.SKIPPED
     assignment.skip_reason = reason
     assignment.skipped_by_id = by.id if by is not None else None
     assignment.skipped_at = utcnow()
-    session.flush()
+    _record(
+        session,
+        assignment,
+        by,
+        "skipped",
+        {"reason": reason, "released_review_id": released.id if released else None},
+        at=assignment.skipped_at,
+    )
     return assignment
+
+
+def history(session: Session, assignment: ReviewAssignment) -> list[AssignmentEvent]:
+    """The assignment's reassignments and skip, oldest first, with who made them."""
+    stmt = (
+        select(AssignmentEvent)
+        .where(AssignmentEvent.assignment_id == assignment.id)
+        .options(joinedload(AssignmentEvent.actor))
+        .order_by(AssignmentEvent.at, AssignmentEvent.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def _person(user: User | None) -> dict[str, Any] | None:
+    return {"id": user.id, "name": user.name} if user is not None else None
+
+
+def _record(
+    session: Session,
+    assignment: ReviewAssignment,
+    by: User | None,
+    action: str,
+    details: dict[str, Any],
+    *,
+    at: datetime | None = None,
+) -> AssignmentEvent:
+    """One entry of the assignment's history; ``by`` None is the system (shown as such)."""
+    event = AssignmentEvent(
+        assignment_id=assignment.id,
+        actor_id=by.id if by is not None else None,
+        at=at or utcnow(),
+        action=action,
+        details=details,
+    )
+    session.add(event)
+    session.flush()
+    return event

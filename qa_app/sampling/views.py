@@ -372,6 +372,7 @@ def assignment(assignment_id: int) -> str:
     return render_template(
         "sampling/assignment.html",
         assignment=item,
+        events=services.history(session, item),
         reassign_form=reassign_form,
         skip_form=SkipForm(),
         is_open=item.status in OPEN_STATUSES,
@@ -420,13 +421,15 @@ def skip(assignment_id: int) -> Response:
     item = get_scoped_or_404(session, ReviewAssignment, assignment_id, current_user)
     form = SkipForm()
     if form.validate_on_submit():
+        started_by = item.reviewer if item.status == AssignmentStatus.IN_PROGRESS else None
         try:
             services.skip(session, item, form.reason.data or "", by=current_user)
         except services.SamplingError as error:
             flash(str(error), "danger")
         else:
             session.commit()
-            flash("Assignment skipped.", "success")
+            kept = f" {started_by.name} keeps the draft review as their own." if started_by else ""
+            flash(f"Assignment skipped.{kept}", "success")
     else:
         flash(" ".join(error for errors in form.errors.values() for error in errors), "danger")
     return redirect(url_for("sampling.assignment", assignment_id=item.id))

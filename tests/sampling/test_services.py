@@ -12,12 +12,15 @@ from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
 from qa_app.auth.roles import Role
+from qa_app.reviews import services as review_services
+from qa_app.reviews.models import ReviewEvent, ReviewStatus
 from qa_app.sampling import services
 from qa_app.sampling.models import AssignmentStatus, ReviewAssignment, SamplingRun, Strategy
 from qa_app.sampling.options import RISK_DEFAULTS
 from qa_app.sampling.services import Candidate, SamplingError, balance
 from qa_app.scorecards.models import Scorecard
 from tests.conftest import Factory
+from tests.reviews.factories import PERFECT, published_scorecard
 from tests.sampling.conftest import WEEK, BulkMaker, PlanMaker
 
 NOW = datetime(2026, 10, 5, 6, 0, tzinfo=UTC)
@@ -329,10 +332,18 @@ def test_an_open_assignment_can_be_reassigned(
     db: Session, make: Factory, open_assignment: ReviewAssignment
 ) -> None:
     manager = make.user(Role.MANAGER)
+    first = open_assignment.reviewer
+    assert first is not None
     assert manager in services.eligible_reviewers(db, open_assignment)
     services.reassign(db, open_assignment, manager, by=manager)
     db.commit()
     assert open_assignment.reviewer_id == manager.id
+    [event] = services.history(db, open_assignment)
+    assert (event.action, event.actor_id) == ("reassigned", manager.id)
+    assert event.details == {
+        "from": {"id": first.id, "name": first.name},
+        "to": {"id": manager.id, "name": manager.name},
+    }
 
 
 def test_reassignment_follows_the_same_rules_as_a_run(
@@ -372,7 +383,47 @@ def test_skipping_needs_a_reason_and_closes_the_assignment(
     assert open_assignment.skip_reason == "Test conversation from QA."
     assert open_assignment.skipped_by_id == manager.id
     assert open_assignment.skipped_at is not None
+    [event] = services.history(db, open_assignment)
+    assert event.details == {"reason": "Test conversation from QA.", "released_review_id": None}
     with pytest.raises(SamplingError, match="this one is skipped"):
         services.skip(db, open_assignment, "again")
     with pytest.raises(SamplingError, match="Only open assignments"):
         services.reassign(db, open_assignment, open_assignment.reviewer)
+
+
+def test_skipping_an_assignment_in_progress_leaves_the_draft_with_its_reviewer(
+    db: Session, open_assignment: ReviewAssignment, scorecard: Scorecard, make: Factory
+) -> None:
+    card = published_scorecard(db, scorecard=scorecard)
+    reviewer = open_assignment.reviewer
+    assert reviewer is not None
+    draft = review_services.start_review(
+        db, open_assignment.conversation, reviewer, assignment=open_assignment
+    )
+    review_services.save_draft(db, draft, card.answers(PERFECT), "Half done", by=reviewer)
+    db.commit()
+    assert open_assignment.status == AssignmentStatus.IN_PROGRESS
+    manager = make.user(Role.MANAGER)
+    services.skip(db, open_assignment, "Spam conversation.", by=manager)
+    db.commit()
+    assert open_assignment.status == AssignmentStatus.SKIPPED
+    assert draft.assignment_id is None
+    assert draft.status == ReviewStatus.DRAFT
+    released = db.scalars(
+        select(ReviewEvent).where(
+            ReviewEvent.review_id == draft.id, ReviewEvent.action == "released"
+        )
+    ).one()
+    assert released.actor_id == manager.id
+    assert released.details == {"assignment_id": {"from": open_assignment.id, "to": None}}
+    [skipped] = services.history(db, open_assignment)
+    assert (skipped.action, skipped.actor_id) == ("skipped", manager.id)
+    assert skipped.details == {"reason": "Spam conversation.", "released_review_id": draft.id}
+    # The reviewer may still finish their own review; the assignment stays skipped.
+    review_services.submit_review(db, draft, by=reviewer)
+    db.commit()
+    assert open_assignment.status == AssignmentStatus.SKIPPED
+    with pytest.raises(review_services.ReviewError, match="skipped"):
+        review_services.start_review(
+            db, open_assignment.conversation, reviewer, assignment=open_assignment
+        )

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
 from qa_app.auth.roles import Role
+from qa_app.reviews import services as review_services
+from qa_app.reviews.models import Review
 from qa_app.sampling import services
 from qa_app.sampling.models import (
     AssignmentStatus,
@@ -21,6 +23,7 @@ from qa_app.sampling.models import (
 )
 from qa_app.scorecards.models import Scorecard
 from tests.conftest import Factory
+from tests.reviews.factories import published_scorecard
 from tests.sampling.conftest import WEEK, BulkMaker, PlanMaker
 
 LoginAs = Any
@@ -426,6 +429,11 @@ def test_a_manager_reassigns_and_skips_an_assignment(
     assert (item.status, item.skip_reason) == (AssignmentStatus.SKIPPED, "A test chat.")
     page = text(client.get(f"/sampling/assignments/{item_id}"))
     assert "it can no longer be changed here" in page
+    history = page.split('data-testid="assignment-history"')[1].split("</ol>")[0]
+    assert "reassigned" in history
+    assert f"from {users['qa_one'].name} to {users['qa_two'].name}" in history
+    assert f"by {users['manager'].name}" in history
+    assert "A test chat." in history
 
 
 def test_reassigning_to_an_ineligible_reviewer_is_refused(
@@ -454,3 +462,27 @@ def test_the_sampling_menu_is_for_admins_and_managers(
     client.post("/logout")
     login_as(make.user(Role.QA_SPECIALIST))
     assert 'href="/sampling/"' not in text(client.get("/"))
+
+
+def test_skipping_a_started_assignment_says_the_draft_stays_with_its_reviewer(
+    client: FlaskClient,
+    db: Session,
+    login_as: LoginAs,
+    two_partner_world: dict[str, Any],
+    scorecard: Scorecard,
+) -> None:
+    users = two_partner_world["users"]
+    qa_one = users["qa_one"]
+    published_scorecard(db, scorecard=scorecard)
+    item = db.get(ReviewAssignment, min(assignment_ids(db, reviewer_id=qa_one.id)))
+    draft = review_services.start_review(db, item.conversation, qa_one, assignment=item)
+    db.commit()
+    login_as(users["manager"])
+    page = text(client.get(f"/sampling/assignments/{item.id}"))
+    assert "skipping leaves that draft with them" in page
+    response = client.post(f"/sampling/assignments/{item.id}/skip", data={"reason": "Spam."})
+    page = text(client.get(response.headers["Location"]))
+    assert f"Assignment skipped. {qa_one.name} keeps the draft review as their own." in page
+    db.expire_all()
+    assert db.get(ReviewAssignment, item.id).status == AssignmentStatus.SKIPPED
+    assert db.get(Review, draft.id).assignment_id is None
