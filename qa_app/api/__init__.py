@@ -2,6 +2,7 @@
 
 from qa_app.api import (  # noqa: F401  (their routes register on bp)
     account,
+    assignments,
     calibration,
     conversations,
     reviews,

@@ -6,20 +6,20 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 from qa_app.auth.access import role_required
 from qa_app.auth.models import User
-from qa_app.auth.roles import ORG_EDITORS, Role
-from qa_app.auth.scope import get_scoped_or_404, scoped
+from qa_app.auth.scope import get_scoped_or_404
 from qa_app.conversations.models import Conversation
 from qa_app.db import get_session
 from qa_app.forms import choices
 from qa_app.org.models import Agent, AgentStatus, Partner, Team
 from qa_app.pagination import page_args, paginate
 from qa_app.sampling import services
+from qa_app.sampling.access import ASSIGNMENT_READERS, PLAN_MANAGERS, visible_assignments
 from qa_app.sampling.engine import OPEN_STATUSES
 from qa_app.sampling.forms import (
     STATUS_LABELS,
@@ -48,12 +48,6 @@ from qa_app.sampling.periods import PeriodError, current_week, parse_period
 from qa_app.scorecards.models import Scorecard
 
 bp = Blueprint("sampling", __name__, url_prefix="/sampling")
-
-PLAN_MANAGERS = ORG_EDITORS
-ASSIGNMENT_READERS = frozenset(
-    {Role.ADMIN, Role.MANAGER, Role.QA_SPECIALIST, Role.PARTNER_QA, Role.PARTNER_VIEWER}
-)
-OWN_ASSIGNMENTS_ONLY = frozenset({Role.QA_SPECIALIST, Role.PARTNER_QA})
 
 
 @bp.context_processor
@@ -290,16 +284,9 @@ def run_plan(plan_id: int) -> Response:
 # Assignments ------------------------------------------------------------------------------------
 
 
-def _visible_assignments(user: Any) -> Select[Any]:
-    stmt = select(ReviewAssignment)
-    if user.role in OWN_ASSIGNMENTS_ONLY:
-        stmt = stmt.where(ReviewAssignment.reviewer_id == user.id)
-    return scoped(stmt, ReviewAssignment, user)
-
-
 def _set_filter_choices(form: AssignmentFilterForm, user: Any) -> None:
     session = get_session()
-    visible = _visible_assignments(user).subquery()
+    visible = visible_assignments(user).subquery()
     plan_ids = select(visible.c.plan_id).where(visible.c.plan_id.is_not(None)).distinct()
     plans = session.execute(
         select(SamplingPlan.id, SamplingPlan.name)
@@ -333,7 +320,7 @@ def assignments() -> tuple[str, int]:
     _set_filter_choices(form, current_user)
     page = None
     if form.validate():
-        stmt = _visible_assignments(current_user).options(
+        stmt = visible_assignments(current_user).options(
             joinedload(ReviewAssignment.conversation).joinedload(Conversation.agent),
             joinedload(ReviewAssignment.conversation).joinedload(Conversation.team),
             joinedload(ReviewAssignment.reviewer),

@@ -28,4 +28,12 @@ ROUTES: dict[str, Access] = {
     "/api/v1/calibration/sessions/<int:session_id>": token_only("GET"),
     "/api/v1/calibration/sessions/<int:session_id>/ratings": token_only("POST"),
     "/api/v1/calibration/sessions/<int:session_id>/results": token_only("GET"),
+    "/api/v1/calibration/sessions/<int:session_id>/conversations/<int:conversation_id>": (
+        token_only("GET")
+    ),
+    # Assignments: the role matrix with tokens is in tests/api/test_assignments.py.
+    "/api/v1/assignments": token_only("GET"),
+    "/api/v1/assignments/<int:assignment_id>": token_only("GET"),
+    "/api/v1/assignments/<int:assignment_id>/reassign": token_only("POST"),
+    "/api/v1/assignments/<int:assignment_id>/skip": token_only("POST"),
 }
