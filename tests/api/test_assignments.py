@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
@@ -29,6 +28,7 @@ from qa_app.sampling.models import (
 from qa_app.sampling.periods import parse_period
 from tests.conftest import Factory
 from tests.reviews.factories import Card, published_scorecard
+from tests.statements import recorded_statements
 
 WEEK = parse_period("2026-W40")  # Monday 2026-09-28 to Monday 2026-10-05, UTC
 URL = "/api/v1/assignments"
@@ -326,19 +326,8 @@ def test_the_list_is_ordered_by_due_date_undated_last(
     assert ids[-1] == rows[0].id
 
 
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    engine = app.extensions["qa_db_engine"]
-    seen: list[str] = []
-
-    def record_statement(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", record_statement)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record_statement)
+def statements(app: Flask) -> AbstractContextManager[list[str]]:
+    return recorded_statements(app.extensions["qa_db_engine"])
 
 
 def test_listing_uses_a_fixed_number_of_queries(

@@ -5,15 +5,14 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
@@ -22,6 +21,7 @@ from qa_app.auth.tokens import create_token, revoke_token
 from qa_app.conversations.models import Conversation, ConversationImport, Message
 from qa_app.org.models import Agent, OrganisationSettings, Team
 from tests.conftest import Factory, login
+from tests.statements import recorded_statements
 
 JSONL = "application/x-ndjson"
 ALL_ROLES = list(Role)
@@ -374,19 +374,8 @@ def test_list_filters(client: Any, make: Factory, db: Session) -> None:
     assert ids("updated_since=2026-09-15T00:00:00Z") == {second.id}
 
 
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    engine = app.extensions["qa_db_engine"]
-    seen: list[str] = []
-
-    def record_statement(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", record_statement)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record_statement)
+def statements(app: Flask) -> AbstractContextManager[list[str]]:
+    return recorded_statements(app.extensions["qa_db_engine"])
 
 
 def test_listing_uses_a_fixed_number_of_queries(
