@@ -5,6 +5,7 @@ from qa_app.api import (  # noqa: F401  (their routes register on bp)
     assignments,
     calibration,
     conversations,
+    openapi,
     reviews,
     scorecards,
 )

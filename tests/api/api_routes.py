@@ -20,6 +20,8 @@ ROUTES: dict[str, Access] = {
     "/account/tokens/<int:token_id>/revoke": allow("POST", ALL, ok=404),
     "/admin/users/<int:user_id>/tokens": allow("GET", {"admin"}),
     "/admin/users/<int:user_id>/tokens/<int:token_id>/revoke": allow("POST", {"admin"}, ok=302),
+    # The OpenAPI description is public: clients read it to discover the API.
+    "/api/v1/openapi.json": allow("GET", ALL, anonymous=200),
     "/api/v1/me": token_only("GET"),
     "/api/v1/conversations": token_only("GET"),
     "/api/v1/conversations/<int:conversation_id>": token_only("GET"),

@@ -1,0 +1,239 @@
+"""qa_app/api/openapi.json: a valid OpenAPI 3.1 document that matches the routes and the answers.
+
+Adding an /api/v1 route without documenting it (or documenting one that does not exist) fails
+test_document_covers_exactly_the_routes; a serializer that gains or loses a key fails the spot
+checks against real answers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+from sqlalchemy.orm import Session
+
+from qa_app.auth.models import User
+from qa_app.auth.roles import Role
+from qa_app.auth.tokens import create_token
+from tests.conftest import Factory
+from tests.reviews.factories import published_scorecard
+
+PREFIX = "/api/v1"
+METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    text = resources.files("qa_app.api").joinpath("openapi.json").read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def bearer(db: Session, user: User) -> dict[str, str]:
+    _, secret = create_token(db, user, "test")
+    db.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """Follow local $refs to the schema itself."""
+    while "$ref" in schema:
+        node: Any = document
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema
+
+
+def response_schema(document: dict[str, Any], path: str, method: str, status: int) -> Any:
+    response = resolve(document, document["paths"][path][method]["responses"][str(status)])
+    return response["content"]["application/json"]["schema"]
+
+
+def check_answer(document: dict[str, Any], schema: dict[str, Any], answer: Any) -> None:
+    """The answer has every required key, no undocumented key, and validates in full."""
+    target = resolve(document, schema)
+    assert set(target["required"]) <= set(answer), "documented as required but missing"
+    assert set(answer) <= set(target["properties"]), "answered but not documented"
+    root = {"components": document["components"], **schema}
+    errors = sorted(Draft202012Validator(root).iter_errors(answer), key=str)
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
+
+
+# The document itself ----------------------------------------------------------------------------
+
+
+def test_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
+    validate(document)
+    assert document["openapi"] == "3.1.0"
+    assert document["info"]["title"] == "qa_app API"
+    assert document["servers"] == [{"url": PREFIX}]
+    assert document["security"] == [{"bearerAuth": []}]
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_document_covers_exactly_the_routes(app: Flask, document: dict[str, Any]) -> None:
+    routes = {
+        (re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule.removeprefix(PREFIX)), method)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(f"{PREFIX}/")
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+    documented = {
+        (path, method.upper())
+        for path, item in document["paths"].items()
+        for method in item
+        if method in METHODS
+    }
+    assert sorted(routes - documented) == [], "routes missing from openapi.json"
+    assert sorted(documented - routes) == [], "documented in openapi.json but no such route"
+
+
+def test_path_parameters_are_declared(document: dict[str, Any]) -> None:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            declared = {
+                parameter["name"]
+                for parameter in (resolve(document, p) for p in operation.get("parameters", []))
+                if parameter["in"] == "path"
+            }
+            assert declared == set(re.findall(r"{(\w+)}", path)), (path, method)
+
+
+def test_only_the_document_itself_needs_no_token(document: dict[str, Any]) -> None:
+    open_operations = {
+        (path, method)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS and operation.get("security") == []
+    }
+    assert open_operations == {("/openapi.json", "get")}
+
+
+# Served by the app ------------------------------------------------------------------------------
+
+
+def test_served_without_a_token(client: FlaskClient, document: dict[str, Any]) -> None:
+    response = client.get(f"{PREFIX}/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.get_json() == document
+
+
+def test_served_with_a_token_too(client: FlaskClient, db: Session, make: Factory) -> None:
+    response = client.get(f"{PREFIX}/openapi.json", headers=bearer(db, make.user(Role.AGENT)))
+    assert response.status_code == 200
+
+
+def test_other_routes_still_need_a_token(client: FlaskClient, document: dict[str, Any]) -> None:
+    response = client.get(f"{PREFIX}/me")
+    assert response.status_code == 401
+    check_answer(document, response_schema(document, "/me", "get", 401), response.get_json())
+
+
+# Real answers against the documented schemas ----------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.PARTNER_QA, Role.AGENT])
+def test_me_matches_schema(
+    client: FlaskClient, db: Session, make: Factory, document: dict[str, Any], role: Role
+) -> None:
+    response = client.get(f"{PREFIX}/me", headers=bearer(db, make.user(role)))
+    assert response.status_code == 200
+    check_answer(document, response_schema(document, "/me", "get", 200), response.get_json())
+
+
+def test_conversations_match_schema(
+    client: FlaskClient, db: Session, make: Factory, document: dict[str, Any]
+) -> None:
+    partner = make.partner("Lumen")
+    agent = make.agent(make.team("Lumen team", partner), name="Lars")
+    conversation = make.conversation(agent, tags=["refund"], csat=4, extra={"queue": "vip"})
+    make.conversation(None)  # no agent, no team
+    headers = bearer(db, make.user(Role.ADMIN))
+
+    listed = client.get(f"{PREFIX}/conversations?per_page=1", headers=headers)
+    assert listed.status_code == 200
+    page = listed.get_json()
+    assert page["next"] is not None
+    check_answer(document, response_schema(document, "/conversations", "get", 200), page)
+
+    one = client.get(f"{PREFIX}/conversations/{conversation.id}", headers=headers)
+    path = "/conversations/{conversation_id}"
+    assert one.status_code == 200
+    check_answer(document, response_schema(document, path, "get", 200), one.get_json())
+
+    missing = client.get(f"{PREFIX}/conversations/999999", headers=headers)
+    assert missing.status_code == 404
+    check_answer(document, response_schema(document, path, "get", 404), missing.get_json())
+
+    bad = client.get(f"{PREFIX}/conversations?channel=fax", headers=headers)
+    assert bad.status_code == 400
+    check_answer(document, response_schema(document, "/conversations", "get", 400), bad.get_json())
+
+
+def test_import_report_matches_schema(
+    client: FlaskClient, db: Session, make: Factory, document: dict[str, Any]
+) -> None:
+    record = {
+        "external_id": "oa-1",
+        "source": "openapi-test",
+        "channel": "chat",
+        "agent": {"external_id": "ag-oa", "name": "Oa Agent", "team": "Oa Team"},
+        "started_at": "2026-10-01T09:00:00+02:00",
+        "messages": [{"speaker": "customer", "text": "Hello"}],
+    }
+    response = client.post(
+        f"{PREFIX}/conversations",
+        data=json.dumps([record, {**record, "external_id": "oa-2", "channel": "fax"}]),
+        headers={**bearer(db, make.user(Role.ADMIN)), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    schema = response_schema(document, "/conversations", "post", 422)
+    check_answer(document, schema, response.get_json())
+
+
+def test_scorecards_and_reviews_match_schema(
+    client: FlaskClient, db: Session, make: Factory, document: dict[str, Any]
+) -> None:
+    card = published_scorecard(db)
+    conversation = make.conversation(make.agent())
+    headers = bearer(db, make.user(Role.QA_SPECIALIST))
+
+    scorecards = client.get(f"{PREFIX}/scorecards", headers=headers)
+    assert scorecards.status_code == 200
+    schema = response_schema(document, "/scorecards", "get", 200)
+    check_answer(document, schema, scorecards.get_json())
+
+    version = client.get(f"{PREFIX}/scorecards/{card.scorecard.id}/versions/1", headers=headers)
+    assert version.status_code == 200
+    path = "/scorecards/{scorecard_id}/versions/{number}"
+    check_answer(document, response_schema(document, path, "get", 200), version.get_json())
+
+    invalid = client.post(f"{PREFIX}/reviews", json={"answers": []}, headers=headers)
+    assert invalid.status_code == 422
+    check_answer(document, response_schema(document, "/reviews", "post", 422), invalid.get_json())
+
+    body = {
+        "conversation_id": conversation.id,
+        "scorecard_id": card.scorecard.id,
+        "answers": {"greeting": "yes", "empathy": 3, "accuracy": 2, "identity": "na"},
+        "comments": {"empathy": "Warm."},
+        "submit": True,
+    }
+    created = client.post(f"{PREFIX}/reviews", json=body, headers=headers)
+    assert created.status_code == 201, created.get_json()
+    check_answer(document, response_schema(document, "/reviews", "post", 201), created.get_json())
+
+    listed = client.get(f"{PREFIX}/reviews", headers=headers)
+    assert listed.status_code == 200
+    check_answer(document, response_schema(document, "/reviews", "get", 200), listed.get_json())
