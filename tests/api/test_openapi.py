@@ -22,6 +22,10 @@ from sqlalchemy.orm import Session
 from qa_app.auth.models import User
 from qa_app.auth.roles import Role
 from qa_app.auth.tokens import create_token
+from qa_app.calibration import services as calibration_services
+from qa_app.sampling import services as sampling_services
+from tests.api.test_assignments import WEEK, make_plan
+from tests.calibration.factories import calibration_world, rate
 from tests.conftest import Factory
 from tests.reviews.factories import published_scorecard
 
@@ -237,3 +241,70 @@ def test_scorecards_and_reviews_match_schema(
     listed = client.get(f"{PREFIX}/reviews", headers=headers)
     assert listed.status_code == 200
     check_answer(document, response_schema(document, "/reviews", "get", 200), listed.get_json())
+
+
+def test_assignments_match_schema(
+    client: FlaskClient, db: Session, make: Factory, document: dict[str, Any]
+) -> None:
+    card = published_scorecard(db)
+    agent = make.agent(make.team())
+    make.conversation(agent, started_at=WEEK.start)
+    reviewer = make.user(Role.QA_SPECIALIST)
+    plan = make_plan(db, card, "Spot check", [reviewer], 1)
+    sampling_services.run_plan(db, plan, WEEK)
+    db.commit()
+    headers = bearer(db, make.user(Role.MANAGER))
+
+    listed = client.get(f"{PREFIX}/assignments?status=all", headers=headers)
+    assert listed.status_code == 200
+    check_answer(document, response_schema(document, "/assignments", "get", 200), listed.get_json())
+    [item] = listed.get_json()["items"]
+    other = make.user(Role.QA_SPECIALIST)
+    moved = client.post(
+        f"{PREFIX}/assignments/{item['id']}/reassign",
+        json={"reviewer_id": other.id},
+        headers=headers,
+    )
+    assert moved.status_code == 200, moved.get_json()
+    path = "/assignments/{assignment_id}/reassign"
+    check_answer(document, response_schema(document, path, "post", 200), moved.get_json())
+    assert moved.get_json()["history"][0]["action"] == "reassigned"
+    one = client.get(f"{PREFIX}/assignments/{item['id']}", headers=headers)
+    path = "/assignments/{assignment_id}"
+    check_answer(document, response_schema(document, path, "get", 200), one.get_json())
+    refused = client.post(f"{PREFIX}/assignments/{item['id']}/skip", json={}, headers=headers)
+    assert refused.status_code == 422
+    path = "/assignments/{assignment_id}/skip"
+    check_answer(document, response_schema(document, path, "post", 422), refused.get_json())
+
+
+def test_calibration_matches_schema(
+    client: FlaskClient, db: Session, make: Factory, document: dict[str, Any]
+) -> None:
+    world = calibration_world(db, make)
+    for rater in world.raters:
+        for conversation in world.conversations:
+            rate(db, world, rater, conversation)
+    session_path = f"{PREFIX}/calibration/sessions/{world.calibration.id}"
+    qa = bearer(db, world.users["qa"])
+    manager = bearer(db, world.users["manager"])
+
+    def check(url: str, path: str, headers: dict[str, str]) -> None:
+        answer = client.get(url, headers=headers)
+        assert answer.status_code == 200, answer.get_json()
+        check_answer(document, response_schema(document, path, "get", 200), answer.get_json())
+
+    sessions = "/calibration/sessions"
+    check(f"{PREFIX}{sessions}", sessions, qa)
+    check(session_path, f"{sessions}/{{session_id}}", qa)  # blind, as a rater
+    check(session_path, f"{sessions}/{{session_id}}", manager)  # blind, with progress
+    conversation_id = world.conversations[0].id
+    check(
+        f"{session_path}/conversations/{conversation_id}",
+        f"{sessions}/{{session_id}}/conversations/{{conversation_id}}",
+        qa,
+    )
+    calibration_services.reveal(db, world.calibration, by=world.users["manager"])
+    db.commit()
+    check(session_path, f"{sessions}/{{session_id}}", qa)  # revealed: ratings and notes
+    check(f"{session_path}/results", f"{sessions}/{{session_id}}/results", manager)
