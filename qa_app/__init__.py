@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application: config, database, security, blueprints, CLI, error pages."""
-    from qa_app import cli, db, errors, navigation, security
+    from qa_app import cli, db, errors, navigation, ratelimit, security
     from qa_app.auth import login
     from qa_app.config import load_config
     from qa_app.extensions import csrf
@@ -24,6 +24,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     navigation.init_app(app)
     _register_blueprints(app)
+    ratelimit.init_app(app)
     cli.init_app(app)
     errors.init_app(app)
     return app

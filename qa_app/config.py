@@ -10,7 +10,18 @@ from typing import Any
 
 from flask import Flask
 
-ENV_VARS = ("DATABASE_URL", "SECRET_KEY", "QA_ENV", "QA_REDACT_PII", "QA_PASSWORD_HASH")
+ENV_VARS = (
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "QA_ENV",
+    "QA_REDACT_PII",
+    "QA_PASSWORD_HASH",
+    "API_RATE_LIMIT",
+    "API_RATE_LIMIT_PER_ADDRESS",
+    "LOGIN_RATE_LIMIT",
+    "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_ENABLED",
+)
 
 
 class DefaultConfig:
@@ -32,6 +43,13 @@ class DefaultConfig:
     QA_REDACT_PII = True
     QA_PASSWORD_HASH = "argon2id"  # "cheap" makes tests fast; never use it in production
     ITEMS_PER_PAGE = 25
+    # Request rate limits (qa_app/ratelimit.py); "redis://127.0.0.1:6379" shares the counters
+    # between several worker processes, memory keeps them per process.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    API_RATE_LIMIT = "600 per minute"  # per token
+    API_RATE_LIMIT_PER_ADDRESS = "1200 per minute"  # per client address, whatever the token
+    LOGIN_RATE_LIMIT = "60 per minute"  # login form posts per client address
 
 
 def _env_flag(value: str) -> bool:
@@ -45,8 +63,9 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     for name in ENV_VARS:
         if name in os.environ:
             app.config[name] = os.environ[name]
-    if isinstance(app.config.get("QA_REDACT_PII"), str):
-        app.config["QA_REDACT_PII"] = _env_flag(app.config["QA_REDACT_PII"])
+    for flag in ("QA_REDACT_PII", "RATELIMIT_ENABLED"):
+        if isinstance(app.config.get(flag), str):
+            app.config[flag] = _env_flag(app.config[flag])
     app.config.update(overrides or {})
 
     app.config.setdefault("DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'qa_app.sqlite3'}")

@@ -13,6 +13,7 @@ MESSAGES = {
     404: ("Not found", "There is nothing here, or it is not yours to see."),
     405: ("Not allowed", "That action cannot be done this way."),
     413: ("Too large", "The upload is larger than this server accepts."),
+    429: ("Too many requests", "Too many requests in a short time. Wait a little and try again."),
     500: ("Something went wrong", "An unexpected error happened. It has been logged."),
 }
 
