@@ -68,7 +68,9 @@ def test_not_found_page_leaks_nothing(client: Any, make: Factory) -> None:
     assert api.get_json()["error"]["status"] == 404
 
 
-def test_server_error_page_shows_no_traceback(app: Flask, make: Factory) -> None:
+def test_server_error_page_shows_no_traceback(fresh_app: Flask, make: Factory) -> None:
+    app = fresh_app
+
     @app.get("/boom-for-test")
     def boom() -> str:
         raise RuntimeError("secret internal detail")

@@ -184,7 +184,11 @@ def create_session(session: Session, data: SessionInput, *, by: User) -> Calibra
     if len(conversation_ids) > MAX_ITEMS:
         raise CalibrationError(f"A session holds at most {MAX_ITEMS} conversations.")
     rater_ids = list(dict.fromkeys(data.rater_ids))
-    raters = list(session.scalars(select(User).where(User.id.in_(rater_ids)))) if rater_ids else []
+    raters = (
+        list(session.scalars(select(User).where(User.id.in_(rater_ids)).order_by(User.id)))
+        if rater_ids
+        else []
+    )
     if len(raters) != len(rater_ids):
         raise CalibrationError("A chosen rater does not exist.")
     for rater in raters:
