@@ -21,6 +21,9 @@ run: install
 	$(BIN)/flask --app qa_app seed-demo --if-empty
 	@echo "Demo logins: admin@demo.qa-app.org, manager@, qa@, agent@, northwind.viewer@, northwind.qa@,"
 	@echo "lumen.viewer@, lumen.qa@ (all @demo.qa-app.org), password: demo-password"
+	@# The worker runs background jobs beside the server and stops when the server stops.
+	@$(BIN)/flask --app qa_app worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
 	$(BIN)/flask --app qa_app run --host $(HOST) --port $(PORT)
 
 test: install

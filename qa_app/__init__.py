@@ -11,13 +11,14 @@ __version__ = "0.1.0"
 
 def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application: config, database, security, blueprints, CLI, error pages."""
-    from qa_app import cli, db, errors, navigation, ratelimit, security
+    from qa_app import cli, db, errors, navigation, ratelimit, request_checks, security
     from qa_app.auth import login
     from qa_app.config import load_config
     from qa_app.extensions import csrf
 
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config_overrides)
+    request_checks.init_app(app)  # before the blueprints: it sets the <int:> converter
     db.init_app(app)
     login.init_app(app)
     csrf.init_app(app)
@@ -26,8 +27,19 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     ratelimit.init_app(app)
     cli.init_app(app)
+    _register_jobs(app)
     errors.init_app(app)
     return app
+
+
+def _register_jobs(app: Flask) -> None:
+    """Background jobs: settings, `flask worker`, and each feature's job kinds (their jobs.py)."""
+    from qa_app import jobs
+    from qa_app.calibration import jobs as calibration_jobs  # noqa: F401
+    from qa_app.conversations import jobs as conversation_jobs  # noqa: F401
+    from qa_app.sampling import jobs as sampling_jobs  # noqa: F401
+
+    jobs.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -38,6 +50,7 @@ def _register_blueprints(app: Flask) -> None:
     from qa_app.calibration.views import bp as calibration_bp
     from qa_app.conversations.import_views import bp as conversation_imports_bp
     from qa_app.conversations.views import bp as conversations_bp
+    from qa_app.jobs.views import bp as jobs_bp
     from qa_app.main.views import bp as main_bp
     from qa_app.org.views import bp as org_bp
     from qa_app.reviews.views import bp as reviews_bp
@@ -57,5 +70,6 @@ def _register_blueprints(app: Flask) -> None:
         reviews_bp,
         sampling_bp,
         calibration_bp,
+        jobs_bp,
     ):
         app.register_blueprint(blueprint)

@@ -21,6 +21,15 @@ ENV_VARS = (
     "LOGIN_RATE_LIMIT",
     "RATELIMIT_STORAGE_URI",
     "RATELIMIT_ENABLED",
+    "QA_JOBS_URL",
+    "QA_JOBS_NAME",
+    "QA_JOBS_IMMEDIATE",
+    "QA_JOBS_HEARTBEAT_SECONDS",
+    "QA_JOBS_STALE_SECONDS",
+    "QA_JOBS_MAX_ATTEMPTS",
+    "QA_JOBS_RETRY_SECONDS",
+    "QA_JOBS_SAMPLING_CRON",
+    "QA_JOBS_CALIBRATION_CRON",
 )
 
 
@@ -50,6 +59,15 @@ class DefaultConfig:
     API_RATE_LIMIT = "600 per minute"  # per token
     API_RATE_LIMIT_PER_ADDRESS = "1200 per minute"  # per client address, whatever the token
     LOGIN_RATE_LIMIT = "60 per minute"  # login form posts per client address
+    # Background jobs (qa_app/jobs/); QA_JOBS_URL defaults to a SQLite file in the instance folder.
+    QA_JOBS_NAME = "qa_app"  # the queue's name: installations sharing one Redis need their own
+    QA_JOBS_IMMEDIATE = False  # true runs a job inside the request that starts it (tests only)
+    QA_JOBS_HEARTBEAT_SECONDS = 10  # a running job's sign of life
+    QA_JOBS_STALE_SECONDS = 300  # a job silent this long whose worker is gone is taken back
+    QA_JOBS_MAX_ATTEMPTS = 5  # attempts of a job that meets transient (database) errors
+    QA_JOBS_RETRY_SECONDS = 10  # first backoff; doubled each attempt, with jitter, up to 10 min
+    QA_JOBS_SAMPLING_CRON = ""  # e.g. "0 6 * * 1": run every active sampling plan (UTC)
+    QA_JOBS_CALIBRATION_CRON = ""  # e.g. "0 6 1 * *": schedule the month's calibration (UTC)
 
 
 def _env_flag(value: str) -> bool:
@@ -63,12 +81,13 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     for name in ENV_VARS:
         if name in os.environ:
             app.config[name] = os.environ[name]
-    for flag in ("QA_REDACT_PII", "RATELIMIT_ENABLED"):
+    for flag in ("QA_REDACT_PII", "RATELIMIT_ENABLED", "QA_JOBS_IMMEDIATE"):
         if isinstance(app.config.get(flag), str):
             app.config[flag] = _env_flag(app.config[flag])
     app.config.update(overrides or {})
 
     app.config.setdefault("DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'qa_app.sqlite3'}")
+    app.config.setdefault("QA_JOBS_URL", f"sqlite:///{Path(app.instance_path) / 'jobs.sqlite3'}")
     production = app.config["QA_ENV"] == "production"
     if production:
         app.config["SESSION_COOKIE_SECURE"] = True

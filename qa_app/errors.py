@@ -34,6 +34,11 @@ def _render(
     return page, code, kept
 
 
+def error_answer(code: int, message: str) -> tuple[object, int, list[tuple[str, str]]]:
+    """An error answer (JSON under /api/, a page elsewhere) with a message of the caller's."""
+    return _render(code, MESSAGES.get(code, ("Error", ""))[0], message)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError) -> tuple[object, int, list[tuple[str, str]]]:

@@ -1,13 +1,46 @@
-"""Small helpers shared by every feature's forms."""
+"""Small helpers shared by every feature's forms, and the base class of every form."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from wtforms import SelectChoice
+from flask_wtf import FlaskForm
+from wtforms import Field, FieldList, FormField, SelectChoice
+
+from qa_app.untrusted import NUL
+
+NUL_MESSAGE = "must not contain NUL characters"
 
 
 def choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
     """Turn (value, label) pairs into the SelectChoice objects WTForms 3.3+ expects."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _leaf_fields(fields: Iterable[Field]) -> Iterator[Field]:
+    for field in fields:
+        if isinstance(field, FormField):
+            yield from _leaf_fields(field.form)
+        elif isinstance(field, FieldList):
+            yield from _leaf_fields(field.entries)
+        else:
+            yield field
+
+
+def _holds_nul(field: Field) -> bool:
+    values = [*(getattr(field, "raw_data", None) or ()), field.data]
+    return any(isinstance(value, str) and NUL in value for value in values)
+
+
+class Form(FlaskForm):
+    """Every form of the app: a text holding a NUL character (which PostgreSQL cannot store)
+    is an error of its field, on every database, like any other invalid input."""
+
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in _leaf_fields(self):
+            if _holds_nul(field):
+                field.errors = [*field.errors, NUL_MESSAGE]
+                valid = False
+        return valid

@@ -54,6 +54,7 @@ def navigation(user: Any) -> list[NavItem]:
         items.append(
             NavItem("conversation_imports.upload", "Import", url_for("conversation_imports.upload"))
         )
+        items.append(NavItem("jobs.jobs", "Jobs", url_for("jobs.jobs")))
     if user.role == Role.AGENT and user.agent_id:
         items.append(
             NavItem("org.agent", "My profile", url_for("org.agent", agent_id=user.agent_id))

@@ -18,6 +18,7 @@ from tests.access import ALL, ANONYMOUS, EDITORS, READERS, ROLES, Access, allow
 from tests.calibration.factories import permission_world as calibration_world
 from tests.conftest import Factory, login
 from tests.feature_routes import FEATURE_ROUTES
+from tests.jobs import routes as job_routes
 from tests.reviews.factories import review_world
 from tests.sampling.world import sampling_world
 from tests.scorecards.world import scorecard_world
@@ -53,7 +54,7 @@ CORE_ROUTES: dict[str, Access] = {
 }
 
 # Each feature keeps its own table beside its tests; they are merged here so one test sees all.
-ROUTE_ACCESS: dict[str, Access] = {**CORE_ROUTES, **FEATURE_ROUTES}
+ROUTE_ACCESS: dict[str, Access] = {**CORE_ROUTES, **FEATURE_ROUTES, **job_routes.ROUTES}
 
 # Logged-in users who open the login page are sent to their dashboard.
 LOGIN_REDIRECT = {role: 302 for role in ALL}
@@ -101,6 +102,7 @@ def build_world(make: Factory) -> World:
     ids.update(review_world(make, agent_a, conversation, users["agent"]))
     ids.update(sampling_world(make.session))
     ids.update(calibration_world(make, conversation, users))
+    ids.update(job_routes.job_world(make.session, target.id))
     return World(ids=ids, users=users)
 
 

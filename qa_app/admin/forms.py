@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -15,12 +14,12 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from qa_app.auth.passwords import MIN_PASSWORD_LENGTH
 from qa_app.auth.roles import Role
-from qa_app.forms import choices
+from qa_app.forms import Form, choices
 
 NONE = 0  # the choice that means "no partner" / "no agent profile"
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     role = SelectField("Role", choices=choices((role.value, role.label) for role in Role))
@@ -39,7 +38,7 @@ class NewUserForm(UserForm):
     )
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -52,7 +51,7 @@ class UserFilterForm(FlaskForm):
     )
 
 
-class OrganisationSettingsForm(FlaskForm):
+class OrganisationSettingsForm(Form):
     name = StringField("Organisation name", validators=[DataRequired(), Length(max=120)])
     redact_pii = BooleanField(
         "Redact personal data (emails, phone numbers, card numbers, IBANs) in imported "

@@ -10,5 +10,6 @@ from qa_app.api import (  # noqa: F401  (their routes register on bp)
     scorecards,
 )
 from qa_app.api.blueprint import bp
+from qa_app.jobs import api as jobs_api  # noqa: F401  (GET /api/v1/jobs/<id>)
 
 __all__ = ["bp"]

@@ -11,13 +11,14 @@ import gzip
 import io
 import json
 import re
-import zlib
 from collections.abc import Sequence
 from typing import IO, Any, TextIO, cast
 
-from flask import current_app, request
+from flask import request
 
 from qa_app.api.errors import ApiError
+from qa_app.conversations.limits import Bounded, InputTooLarge, setting
+from qa_app.untrusted import JsonTooDeep, loads
 
 JSON_TYPE = "application/json"
 JSON_LINES_TYPES = (
@@ -28,18 +29,7 @@ JSON_LINES_TYPES = (
 )
 GZIP_MAGIC = b"\x1f\x8b"
 GZIP_ENCODINGS = frozenset({"gzip", "x-gzip"})
-# Limits in bytes, each overridable in the app config under its name.
-DEFAULT_LIMITS = {
-    "QA_API_MAX_JSON_BYTES": 100 * 1024**2,  # a JSON array, decompressed: it is parsed in memory
-    "QA_API_MAX_INFLATED_BYTES": 4 * 1024**3,  # any body, decompressed (gzip bombs)
-    "QA_API_MAX_LINE_BYTES": 16 * 1024**2,  # one JSON Lines line, i.e. one conversation
-}
-
 _LINE_LOCATION = re.compile(r"^line (\d+)")
-
-
-def _limit(name: str) -> int:
-    return int(current_app.config.get(name, DEFAULT_LIMITS[name]))
 
 
 class _Replay(io.RawIOBase):
@@ -64,50 +54,21 @@ class _Replay(io.RawIOBase):
         return len(data)
 
 
-class _Bounded(io.RawIOBase):
-    """Counts (decompressed) bytes and refuses past ``limit``, or a line longer than ``line_limit``.
-
-    Corrupt gzip data surfaces as OSError, which the importer reports as an unreadable body.
-    """
+class _Bounded(Bounded):
+    """The importer's limits, answered as 413."""
 
     def __init__(self, raw: IO[bytes], limit: int, line_limit: int | None) -> None:
-        self._raw = raw
-        self._limit = limit
-        self._line_limit = line_limit
-        self._count = 0
-        self._line = 0  # bytes since the last newline
-
-    def readable(self) -> bool:
-        return True
+        super().__init__(raw, limit, line_limit, what="the body")
 
     def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
         try:
-            data = self._raw.read(len(view))
-        except zlib.error as error:
-            raise gzip.BadGzipFile(f"corrupt gzip data ({error})") from error
-        self._count += len(data)
-        if self._count > self._limit:
-            raise ApiError(413, f"The body is larger than {self._limit:,} bytes once decompressed.")
-        if self._line_limit is not None:
-            self._check_lines(data, self._line_limit)
-        view[: len(data)] = data
-        return len(data)
+            return super().readinto(buffer)
+        except InputTooLarge as error:
+            message = str(error)
+            raise ApiError(413, f"{message[:1].upper()}{message[1:]}.") from None
 
-    def _check_lines(self, data: bytes, line_limit: int) -> None:
-        first = data.find(b"\n")
-        if first == -1:
-            self._line += len(data)
-            longest = self._line
-        else:
-            longest = max(self._line + first, *(len(part) for part in data.split(b"\n")[1:]))
-            self._line = len(data) - data.rfind(b"\n") - 1
-        if longest > line_limit:
-            raise ApiError(
-                413,
-                f"A line of the body is longer than {line_limit:,} bytes;"
-                " one line holds one conversation.",
-            )
+    def close(self) -> None:  # the request's stream is the server's to close
+        io.RawIOBase.close(self)
 
 
 def _read_head(stream: IO[bytes], size: int) -> bytes:
@@ -153,21 +114,17 @@ def media_type() -> str:
 
 def json_lines_body() -> TextIO:
     """A JSON Lines body as a text stream, read as the importer consumes it."""
-    stream = _body(_limit("QA_API_MAX_INFLATED_BYTES"), _limit("QA_API_MAX_LINE_BYTES"))
+    stream = _body(setting("QA_API_MAX_INFLATED_BYTES"), setting("QA_API_MAX_LINE_BYTES"))
     return io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def json_array_body() -> list[Any]:
     """Parse a JSON array body; 400 when it is not UTF-8 JSON or not an array."""
-    limit = min(_limit("QA_API_MAX_JSON_BYTES"), _limit("QA_API_MAX_INFLATED_BYTES"))
+    limit = min(setting("QA_API_MAX_JSON_BYTES"), setting("QA_API_MAX_INFLATED_BYTES"))
     try:
         data = _body(limit, None).read()
         text = data.decode("utf-8-sig")
-        document = json.loads(text, parse_constant=_refuse_constant)
+        document = loads(text)
     except UnicodeDecodeError as error:
         raise ApiError(
             400, f"The body is not UTF-8 text (invalid byte at offset {error.start})."
@@ -181,10 +138,10 @@ def json_array_body() -> list[Any]:
             f"The body is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
             + hint,
         ) from error
+    except JsonTooDeep as error:
+        raise ApiError(400, "The body is not valid JSON: it is nested too deeply.") from error
     except ValueError as error:
         raise ApiError(400, f"The body is not valid JSON: {error}.") from error
-    except RecursionError as error:
-        raise ApiError(400, "The body is not valid JSON: it is nested too deeply.") from error
     except (OSError, EOFError) as error:
         raise ApiError(400, f"The gzip body could not be read: {error}.") from error
     if not isinstance(document, list):

@@ -26,13 +26,12 @@ from qa_app.api.params import bool_arg, choice_arg, int_arg
 from qa_app.api.review_bodies import Invalid, invalid_response, read_answers, review_body
 from qa_app.api.serializers import conversation_detail, iso
 from qa_app.auth.models import User
-from qa_app.calibration import queries, services
+from qa_app.calibration import labels, queries, services
 from qa_app.calibration import results as calibration_results
 from qa_app.calibration.access import (
     CALIBRATION_READERS,
     can_facilitate,
     rater_shown,
-    sees_every_rater,
     visible_sessions_query,
 )
 from qa_app.calibration.models import (
@@ -65,16 +64,18 @@ def _shows_rater(user: User, facilitating: bool, rater: CalibrationRater) -> boo
     return facilitating or rater_shown(user, rater)
 
 
-def _group(rater: CalibrationRater) -> dict[str, str]:
+def _group(user: User, rater: CalibrationRater) -> dict[str, str]:
+    """The rater's group, named by the one rule of calibration.labels."""
     if rater.partner_id is None:
         key = calibration_results.GROUP_IN_HOUSE
-        return {"key": key, "label": calibration_results.GROUP_LABELS[key]}
-    label = rater.partner.name if rater.partner else f"Partner {rater.partner_id}"
-    return {"key": calibration_results.partner_group_key(rater.partner_id), "label": label}
+    else:
+        key = labels.group_key(user, calibration_results.partner_group_key(rater.partner_id))
+    return {"key": key, "label": labels.rater_group(user, rater)}
 
 
-def _rater_ref(rater: CalibrationRater) -> dict[str, Any]:
-    return {"id": rater.user_id, "name": rater.user.name, "group": _group(rater)}
+def _rater_ref(user: User, rater: CalibrationRater) -> dict[str, Any]:
+    """Only for raters the caller may see (``_shows_rater``)."""
+    return {"id": rater.user_id, "name": rater.user.name, "group": _group(user, rater)}
 
 
 # JSON shapes ------------------------------------------------------------------------------------
@@ -289,7 +290,7 @@ def _items(
             benchmark = next((r for r in mine if r.is_benchmark), None)
             row["benchmark"] = None if benchmark is None else _rating(benchmark, criteria)
             row["ratings"] = [
-                {"rater": _rater_ref(rater), **_rating(rating, criteria)}
+                {"rater": _rater_ref(user, rater), **_rating(rating, criteria)}
                 for rater, rating in submitted
                 if _shows_rater(user, facilitating, rater)
             ]
@@ -309,7 +310,7 @@ def _notes(
         if rater is None or _shows_rater(user, facilitating, rater):
             author: dict[str, Any] = {"id": note.author.id, "name": note.author.name}
         else:
-            author = {"id": None, "name": f"A rater ({_group(rater)['label']})"}
+            author = {"id": None, "name": labels.rater_label(user, rater)}
         answer.append(
             {
                 "id": note.id,
@@ -336,7 +337,7 @@ def _detail(session: Session, calibration: CalibrationSession, user: User) -> di
         "tolerance": calibration.tolerance,
         "criteria": [_criterion(criterion) for criterion in criteria],
         "raters": [
-            _rater_ref(rater)
+            _rater_ref(user, rater)
             for rater in calibration.raters
             if _shows_rater(user, facilitating, rater)
         ],
@@ -345,7 +346,7 @@ def _detail(session: Session, calibration: CalibrationSession, user: User) -> di
     if facilitating:
         detail["progress"] = [
             {
-                "rater": _rater_ref(row.rater),
+                "rater": _rater_ref(user, row.rater),
                 "submitted": row.submitted,
                 "total": row.total,
                 "done": row.done,
@@ -427,15 +428,18 @@ def _check_shape(body: dict[str, Any]) -> list[tuple[str | None, str]]:
 def _save(
     session: Session, calibration: CalibrationSession, user: User, body: dict[str, Any]
 ) -> tuple[CalibrationRating, bool]:
-    """Save (and submit if asked) the caller's rating; (rating, created). Raises Invalid."""
+    """Save (and submit if asked) the caller's rating; (rating, created). Raises Invalid.
+
+    ``created`` is False for the second of two simultaneous first saves: it saved onto the
+    rating the first one created (200, not 201).
+    """
     conversation_id = body["conversation_id"]
     if services.item_of(calibration, conversation_id) is None:
         raise Invalid([("conversation_id", "is not a conversation of this session")])
     version = calibration.scorecard_version
     answers = read_answers(version, body)
-    created = services.rating_of(session, calibration, conversation_id, user) is None
     try:
-        rating = services.save_rating(
+        return services.record_rating(
             session,
             calibration,
             conversation_id,
@@ -450,7 +454,6 @@ def _save(
         raise Invalid([(f"answers.{keys[i]}", reason) for i in error.criterion_ids]) from None
     except services.CalibrationError as error:
         raise Invalid([(None, str(error))]) from None
-    return rating, created
 
 
 @bp.post("/calibration/sessions/<int:session_id>/ratings")
@@ -629,7 +632,4 @@ def get_calibration_results(session_id: int) -> Response:
         raise ApiError(404, "There are no results before the reveal.")
     n_boot = 1000 if bool_arg("intervals", default=True) else 0
     computed = calibration_results.compute_results(session, calibration, n_boot=n_boot)
-    visible = calibration_results.visible_to(
-        computed, user.partner_id, user.id, can_see_all=sees_every_rater(user)
-    )
-    return jsonify(_results(visible))
+    return jsonify(_results(labels.results_for(user, computed)))

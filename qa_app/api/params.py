@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import request
 
 from qa_app.api.errors import ApiError
+from qa_app.untrusted import MAX_ID
 
 TRUE = frozenset({"1", "true", "yes", "on"})
 FALSE = frozenset({"0", "false", "no", "off", ""})
@@ -37,16 +38,24 @@ def bool_arg(name: str, default: bool = False) -> bool:
     raise _bad(name, f"must be true or false, got {raw!r}")
 
 
-def int_arg(name: str, default: int | None = None, *, minimum: int = 1) -> int | None:
+def int_arg(
+    name: str, default: int | None = None, *, minimum: int = 1, maximum: int = MAX_ID
+) -> int | None:
+    """A whole number; at most ``MAX_ID`` by default, the largest id (or page) there can be."""
     raw = request.args.get(name)
     if raw is None or not raw.strip():
         return default
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise _bad(name, f"must be a whole number, got {raw!r}") from None
+    text = raw.strip()
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise _bad(name, f"must be a whole number, got {raw!r}")
+    if len(digits) > 30:  # int() of thousands of digits is slow, and refused past 4,300
+        raise _bad(name, f"must be between {minimum} and {maximum}, got {len(digits)} digits")
+    value = int(text)
     if value < minimum:
         raise _bad(name, f"must be at least {minimum}, got {value}")
+    if value > maximum:
+        raise _bad(name, f"must be at most {maximum}, got {value}")
     return value
 
 
@@ -74,6 +83,8 @@ def moment_arg(name: str, *, end_of_day: bool = False) -> datetime | None:
         except ValueError:
             raise _bad(name, f"must be a date (YYYY-MM-DD) or a date-time, got {raw!r}") from None
         if end_of_day:
+            if day == date.max:
+                return None  # no time is after the end of the last day
             day += timedelta(days=1)
         return datetime.combine(day, time.min, tzinfo=UTC)
     try:
@@ -84,4 +95,7 @@ def moment_arg(name: str, *, end_of_day: bool = False) -> datetime | None:
         ) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise _bad(name, f"must include a UTC offset such as Z or +02:00, got {raw!r}")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise _bad(name, f"is out of range once converted to UTC, got {raw!r}") from None

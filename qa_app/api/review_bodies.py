@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, abort, jsonify, request
 
 from qa_app.api.errors import ApiError
 from qa_app.reviews.answers import MAX_COMMENT_LENGTH, AnswerInput, normalise_value, to_answer
 from qa_app.scorecards.models import Criterion, ScorecardVersion
 from qa_app.scorecards.scoring import NA, AnswerError, CriterionKind
+from qa_app.untrusted import MAX_ID, NUL_REASON, JsonTooDeep, is_id, loads, nul_paths
 
 BODY_FIELDS = frozenset(
     {"conversation_id", "scorecard_id", "answers", "comments", "overall_comment", "submit"}
@@ -49,13 +50,34 @@ def invalid_response(
     return jsonify(body), 422
 
 
+def _unstorable(body: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """Texts with NUL characters (anywhere, keys too) and ids no database row can have."""
+    problems: list[tuple[str | None, str]] = [(path, NUL_REASON) for path in nul_paths(body)]
+    for field, value in body.items():
+        is_number = isinstance(value, int) and not isinstance(value, bool)
+        if (field == "id" or field.endswith("_id")) and is_number and not is_id(value):
+            problems.append((field, f"must be an id from 1 to {MAX_ID}"))
+    return problems
+
+
 def review_body(what: str = "review") -> dict[str, Any]:
-    """The request's JSON object; 415 for another media type, 400 for anything but an object."""
+    """The request's JSON object; 415 for another media type, 400 for anything but an object,
+    422 (naming the fields) for texts holding a NUL character or ids out of range."""
     if request.mimetype != "application/json":
         raise ApiError(415, f"Send the {what} as JSON with Content-Type: application/json.")
-    body = request.get_json(silent=True)
+    try:
+        body = loads(request.get_data(cache=True))
+    except JsonTooDeep:
+        raise ApiError(400, "The body is not valid JSON: it is nested too deeply.") from None
+    except ValueError:  # not JSON, or not UTF-8
+        body = None
     if not isinstance(body, dict):
         raise ApiError(400, "The body must be a JSON object.")
+    problems = _unstorable(body)
+    if problems:
+        response, status = invalid_response(problems, what)
+        response.status_code = status
+        abort(response)
     return body
 
 

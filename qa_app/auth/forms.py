@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from qa_app.auth.passwords import MIN_PASSWORD_LENGTH
+from qa_app.forms import Form
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
     remember = BooleanField("Keep me logged in on this device")
     submit = SubmitField("Log in")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     new_password = PasswordField(
         "New password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)]
@@ -28,7 +28,7 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField("Change password")
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """For button-only POSTs: it carries the CSRF token and nothing else."""
 
     submit = SubmitField("Confirm")
@@ -38,7 +38,7 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class CreateTokenForm(FlaskForm):
+class CreateTokenForm(Form):
     name = StringField(
         "Token name",
         validators=[DataRequired(), Length(max=100)],

@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -34,11 +33,12 @@ from wtforms.validators import (
 from qa_app.auth.models import User
 from qa_app.calibration.models import DEFAULT_TOLERANCE
 from qa_app.calibration.services import MAX_ITEMS, MAX_NOTE, MAX_TITLE
-from qa_app.forms import choices
+from qa_app.forms import Form, choices
 from qa_app.reviews.answers import MAX_COMMENT_LENGTH
 from qa_app.reviews.forms import ScoringForm
 from qa_app.sampling.services import MAX_SEED, new_seed
 from qa_app.scorecards.models import Criterion
+from qa_app.untrusted import parse_id
 
 PICKED = "ids"
 SAMPLED = "sample"
@@ -59,10 +59,10 @@ def parse_ids(text: str | None) -> list[int]:
     for token in _SEPARATORS.split((text or "").strip()):
         if not token:
             continue
-        digits = token.removeprefix("#")
-        if not digits.isdigit():
+        found = parse_id(token.removeprefix("#"))
+        if found is None:
             raise ValueError(f"“{token}” is not a conversation id: use numbers such as 42.")
-        ids.append(int(digits))
+        ids.append(found)
     return ids
 
 
@@ -76,7 +76,7 @@ def rater_choices(raters: Sequence[User]) -> list[SelectChoice]:
     ]
 
 
-class SessionForm(FlaskForm):
+class SessionForm(Form):
     title = StringField(
         "Title", validators=[DataRequired("Give the session a title."), Length(max=MAX_TITLE)]
     )
@@ -192,7 +192,7 @@ class BenchmarkForm(ScoringForm):
     submit = SubmitField("Save benchmark")
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     body = TextAreaField(
         "Note",
         validators=[DataRequired("Write the note first."), Length(max=MAX_NOTE)],

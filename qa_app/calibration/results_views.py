@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from qa_app.auth.access import role_required
 from qa_app.auth.roles import Role
+from qa_app.calibration import labels
 from qa_app.calibration import results as calibration_results
 from qa_app.calibration import trends as calibration_trends
 from qa_app.calibration.access import (
@@ -38,12 +39,7 @@ def _revealed(session_id: int) -> CalibrationSession | BaseResponse:
 
 def _visible_results(calibration: CalibrationSession) -> calibration_results.SessionResults:
     computed = calibration_results.compute_results(get_session(), calibration)
-    return calibration_results.visible_to(
-        computed,
-        current_user.partner_id,
-        current_user.id,
-        can_see_all=sees_every_rater(current_user),
-    )
+    return labels.results_for(current_user, computed)
 
 
 @bp.get("/<int:session_id>/results")
@@ -99,7 +95,9 @@ def sparkline(
 def trends() -> str:
     """Show alpha and mean absolute deviation per group, month by month."""
     partner_id = current_user.partner_id if current_user.is_partner_user else None
-    trend = calibration_trends.trends(get_session(), partner_id=partner_id)
+    trend = labels.trends_for(
+        current_user, calibration_trends.trends(get_session(), partner_id=partner_id)
+    )
     return render_template(
         "calibration/trends.html",
         trends=trend,

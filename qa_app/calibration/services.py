@@ -34,6 +34,8 @@ from sqlalchemy.orm import Session, selectinload
 from qa_app.auth.models import User
 from qa_app.auth.roles import Role
 from qa_app.calibration.access import can_facilitate
+from qa_app.calibration.errors import CalibrationAnswerError as CalibrationAnswerError
+from qa_app.calibration.errors import CalibrationError
 from qa_app.calibration.models import (
     DEFAULT_TOLERANCE,
     CalibrationAnswer,
@@ -45,20 +47,25 @@ from qa_app.calibration.models import (
     RatingStatus,
     SessionStatus,
 )
+from qa_app.calibration.rating import (
+    clean_text,
+    item_of,
+    merged_answers,
+    rater_of,
+    save_rating_row,
+    store_answers,
+    validated_answers,
+)
+from qa_app.calibration.rating import rating_of as rating_of
+from qa_app.calibration.rating import record_rating as record_rating
+from qa_app.calibration.rating import save_rating as save_rating
+from qa_app.concurrency import try_insert
 from qa_app.conversations.models import Conversation
 from qa_app.db import utcnow
 from qa_app.org.models import Team
-from qa_app.reviews.answers import (
-    AnswerInput,
-    ReviewError,
-    clean_comment,
-    normalise_value,
-    ordered_criteria,
-    to_answer,
-)
+from qa_app.reviews.answers import AnswerInput, ordered_criteria
 from qa_app.scorecards.models import Criterion, ScorecardVersion, VersionStatus
-from qa_app.scorecards.scoring import NA, AnswerError, CriterionKind
-from qa_app.scorecards.scoring import score_review as score_answers
+from qa_app.scorecards.scoring import NA, CriterionKind
 from qa_app.scorecards.services import start_new_draft
 
 RATER_ROLES = frozenset({Role.QA_SPECIALIST, Role.PARTNER_QA, Role.MANAGER})
@@ -68,32 +75,12 @@ MAX_TITLE = 200
 MAX_NOTE = 5000
 
 
-class CalibrationError(Exception):
-    """A step that is not allowed now, or not to this user; the message says why."""
-
-
-class CalibrationAnswerError(CalibrationError):
-    """Answers missing or invalid; ``criterion_ids`` names the criteria concerned."""
-
-    def __init__(self, message: str, criterion_ids: Sequence[int] = ()) -> None:
-        super().__init__(message)
-        self.criterion_ids = tuple(criterion_ids)
-
-
 def _now() -> datetime:
     return utcnow()
 
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _clean_text(text: str | None, what: str) -> str:
-    """Stripped text within the comment length, or a CalibrationError saying what is too long."""
-    try:
-        return clean_comment(text, what)
-    except ReviewError as error:
-        raise CalibrationError(str(error)) from None
 
 
 # Creating a session -----------------------------------------------------------------------------
@@ -211,7 +198,7 @@ def create_session(session: Session, data: SessionInput, *, by: User) -> Calibra
     check_conversations_for_raters(session, conversation_ids, raters)
     calibration = CalibrationSession(
         title=title,
-        instructions=_clean_text(data.instructions, "The instructions"),
+        instructions=clean_text(data.instructions, "The instructions"),
         scorecard_version_id=version.id,
         facilitator_id=by.id,
         due_at=due_at,
@@ -225,8 +212,11 @@ def create_session(session: Session, data: SessionInput, *, by: User) -> Calibra
     calibration.raters = [
         CalibrationRater(user_id=rater.id, partner_id=rater.partner_id) for rater in raters
     ]
-    session.add(calibration)
-    session.flush()
+    refused = try_insert(session, calibration)  # two schedulers of one month at once
+    if refused is not None:
+        if data.series_key is None:
+            raise refused
+        raise CalibrationError(f"The series already has a session for {data.series_key}.")
     return calibration
 
 
@@ -259,145 +249,6 @@ def sample_conversations(
         raise CalibrationError(str(error)) from None
     _, chosen = engine.select_sample(session, spec, chosen_period)
     return [item.conversation_id for item in chosen]
-
-
-# Rating (the blind phase) -----------------------------------------------------------------------
-
-
-def rater_of(calibration: CalibrationSession, user: User) -> CalibrationRater | None:
-    return next((rater for rater in calibration.raters if rater.user_id == user.id), None)
-
-
-def item_of(calibration: CalibrationSession, conversation_id: int) -> CalibrationItem | None:
-    return next(
-        (item for item in calibration.items if item.conversation_id == conversation_id), None
-    )
-
-
-def rating_of(
-    session: Session, calibration: CalibrationSession, conversation_id: int, user: User | None
-) -> CalibrationRating | None:
-    """A rater's rating of a conversation (``user`` None: the benchmark)."""
-    stmt = select(CalibrationRating).where(
-        CalibrationRating.session_id == calibration.id,
-        CalibrationRating.conversation_id == conversation_id,
-    )
-    if user is None:
-        stmt = stmt.where(CalibrationRating.is_benchmark.is_(True))
-    else:
-        stmt = stmt.where(CalibrationRating.rater_id == user.id)
-    return session.scalars(stmt.options(selectinload(CalibrationRating.answers))).one_or_none()
-
-
-def _validated(
-    version: ScorecardVersion, answers: Mapping[int, AnswerInput], *, complete: bool
-) -> dict[int, tuple[str | None, str]]:
-    criteria = {criterion.id: criterion for criterion in version.criteria}
-    cleaned: dict[int, tuple[str | None, str]] = {}
-    invalid: list[str] = []
-    invalid_ids: list[int] = []
-    for criterion_id, (raw_value, raw_comment) in answers.items():
-        criterion = criteria.get(criterion_id)
-        if criterion is None:
-            raise CalibrationError(f"Criterion {criterion_id} is not on this session's scorecard.")
-        value = normalise_value(raw_value)
-        if value is not None:
-            try:
-                to_answer(criterion, value)
-            except AnswerError as error:
-                invalid.append(str(error))
-                invalid_ids.append(criterion_id)
-                continue
-        comment = _clean_text(raw_comment, f"The comment on {criterion.title}")
-        cleaned[criterion_id] = (value, comment)
-    if invalid:
-        raise CalibrationAnswerError(" ".join(invalid), invalid_ids)
-    if complete:
-        missing = [c for c in ordered_criteria(version) if cleaned.get(c.id, (None, ""))[0] is None]
-        if missing:
-            names = ", ".join(f"{c.title} ({c.key})" for c in missing)
-            raise CalibrationAnswerError(f"Not answered: {names}.", [c.id for c in missing])
-    return cleaned
-
-
-def _store(
-    rating: CalibrationRating,
-    version: ScorecardVersion,
-    cleaned: Mapping[int, tuple[str | None, str]],
-    overall_comment: str,
-    *,
-    submit: bool,
-) -> None:
-    current = {answer.criterion_id: answer for answer in rating.answers}
-    for criterion_id, (value, comment) in cleaned.items():
-        row = current.get(criterion_id)
-        if row is None:
-            rating.answers.append(
-                CalibrationAnswer(criterion_id=criterion_id, value=value, comment=comment)
-            )
-        else:
-            row.value, row.comment = value, comment
-    rating.overall_comment = _clean_text(overall_comment, "The overall comment")
-    rating.updated_at = _now()
-    if submit:
-        criteria = {criterion.id: criterion for criterion in version.criteria}
-        by_key = {
-            criteria[criterion_id].key: to_answer(criteria[criterion_id], value or "")
-            for criterion_id, (value, _) in cleaned.items()
-        }
-        result = score_answers(version.rules(), by_key)
-        rating.score = result.score
-        rating.auto_failed = result.auto_failed
-        rating.status = RatingStatus.SUBMITTED
-        rating.submitted_at = rating.updated_at
-    else:
-        # Answers saved as a draft are no longer the submitted (and scored) ones: the rating
-        # counts again only once submitted again.
-        rating.status = RatingStatus.DRAFT
-        rating.score = None
-        rating.auto_failed = False
-        rating.submitted_at = None
-
-
-def _all_answers(
-    rating: CalibrationRating | None, answers: Mapping[int, AnswerInput]
-) -> dict[int, AnswerInput]:
-    """Stored answers overlaid with the new ones, so a submit checks the whole rating."""
-    merged: dict[int, AnswerInput] = {}
-    for answer in rating.answers if rating else []:
-        merged[answer.criterion_id] = (answer.value, answer.comment)
-    merged.update(answers)
-    return merged
-
-
-def save_rating(
-    session: Session,
-    calibration: CalibrationSession,
-    conversation_id: int,
-    answers: Mapping[int, AnswerInput],
-    *,
-    by: User,
-    overall_comment: str = "",
-    submit: bool = False,
-) -> CalibrationRating:
-    """Save (and with ``submit`` score and submit) a rater's answers for one conversation."""
-    if rater_of(calibration, by) is None:
-        raise CalibrationError("You are not a rater in this session.")
-    if not calibration.is_blind:
-        raise CalibrationError("The results have been revealed; ratings can no longer change.")
-    if item_of(calibration, conversation_id) is None:
-        raise CalibrationError("That conversation is not part of this session.")
-    rating = rating_of(session, calibration, conversation_id, by)
-    version = calibration.scorecard_version
-    cleaned = _validated(version, _all_answers(rating, answers), complete=submit)
-    if rating is None:
-        rating = CalibrationRating(
-            session_id=calibration.id, conversation_id=conversation_id, rater_id=by.id
-        )
-        session.add(rating)
-    _store(rating, version, cleaned, overall_comment, submit=submit)
-    session.flush()
-    return rating
 
 
 @dataclass(frozen=True)
@@ -494,16 +345,13 @@ def save_benchmark(
         raise CalibrationError("The session is closed.")
     if item_of(calibration, conversation_id) is None:
         raise CalibrationError("That conversation is not part of this session.")
-    rating = rating_of(session, calibration, conversation_id, None)
     version = calibration.scorecard_version
-    cleaned = _validated(version, _all_answers(rating, answers), complete=True)
-    if rating is None:
-        rating = CalibrationRating(
-            session_id=calibration.id, conversation_id=conversation_id, is_benchmark=True
-        )
-        session.add(rating)
-    _store(rating, version, cleaned, overall_comment, submit=True)
-    session.flush()
+
+    def change(rating: CalibrationRating) -> None:
+        cleaned = validated_answers(version, merged_answers(rating, answers), complete=True)
+        store_answers(rating, version, cleaned, overall_comment, submit=True)
+
+    rating = save_rating_row(session, calibration, conversation_id, None, change)[0]
     refresh_results(session, calibration)
     return rating
 
@@ -578,18 +426,13 @@ def adopt_consensus(
             answers[criterion.id] = (value, "")
         if any(value is None for value, _ in answers.values()):
             continue
-        rating = rating_of(session, calibration, item.conversation_id, None)
-        cleaned = _validated(calibration.scorecard_version, answers, complete=True)
-        if rating is None:
-            rating = CalibrationRating(
-                session_id=calibration.id,
-                conversation_id=item.conversation_id,
-                is_benchmark=True,
-            )
-            session.add(rating)
-        _store(
-            rating, calibration.scorecard_version, cleaned, "Consensus of the raters.", submit=True
-        )
+        cleaned = validated_answers(calibration.scorecard_version, answers, complete=True)
+
+        def change(rating: CalibrationRating, cleaned: dict[int, AnswerInput] = cleaned) -> None:
+            version = calibration.scorecard_version
+            store_answers(rating, version, cleaned, "Consensus of the raters.", submit=True)
+
+        save_rating_row(session, calibration, item.conversation_id, None, change)
         adopted.append(item.conversation_id)
     session.flush()
     refresh_results(session, calibration)

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from qa_app.auth.access import role_required
 from qa_app.auth.forms import EmptyForm
 from qa_app.calibration import (
+    labels,
     queries,
     results_views,  # noqa: F401  (its routes register on bp)
     services,
@@ -79,6 +80,8 @@ STATUS_LABELS = {
 @bp.context_processor
 def _template_helpers() -> dict[str, Any]:
     return {
+        "rater_label": lambda rater: labels.rater_label(current_user, rater),
+        "rater_group": lambda rater: labels.rater_group(current_user, rater),
         "answer_choices": answer_choices,
         "SessionStatus": SessionStatus,
         "RatingStatus": RatingStatus,

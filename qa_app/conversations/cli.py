@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from qa_app.conversations.formats import FORMATS
+from qa_app.conversations.formats import FORMATS, open_text
 from qa_app.conversations.importer import (
     UNKNOWN_AGENT_RULES,
     ImportFailed,
@@ -20,6 +21,7 @@ from qa_app.conversations.importer import (
     ImportReport,
     import_file,
 )
+from qa_app.conversations.limits import current_limits
 from qa_app.db import get_session
 from qa_app.org.services import organisation_settings
 
@@ -53,6 +55,19 @@ class _ProgressReader(io.RawIOBase):
     def close(self) -> None:
         self._file.close()
         super().close()
+
+
+def is_empty(path: Path) -> bool:
+    """Whether the file (decompressed) holds nothing but white space; an unreadable file is
+    not empty here, the importer says what is wrong with it."""
+    try:
+        with open_text(path, current_limits()) as stream:
+            while chunk := stream.read(1024 * 1024):
+                if not chunk.isspace():
+                    return False
+    except (OSError, EOFError, ValueError, zlib.error):  # corrupt gzip, not UTF-8, too large
+        return False
+    return True
 
 
 def print_report(report: ImportReport) -> None:
@@ -96,6 +111,8 @@ def import_conversations(
     dry_run: bool,
 ) -> None:
     """Import conversations from PATH (JSON Lines, CSV, Zendesk or Intercom; gzip accepted)."""
+    if is_empty(path):
+        raise click.ClickException(f"{path.name}: the file is empty; nothing was imported.")
     session = get_session()
     default_redact = current_app.config.get("QA_REDACT_PII", True)
     options = ImportOptions(

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
@@ -15,7 +14,7 @@ from wtforms.validators import Length, Optional
 from qa_app.conversations import browse
 from qa_app.conversations.browse import ConversationFilters, SortKey
 from qa_app.conversations.records import MAX_TAG_LENGTH
-from qa_app.forms import choices
+from qa_app.forms import Form, choices
 
 CSAT_SCALE = range(1, 6)
 MAX_QUERY_LENGTH = 200
@@ -85,7 +84,7 @@ def _csat_field(label: str) -> SelectField:
     )
 
 
-class ConversationFilterForm(FlaskForm):
+class ConversationFilterForm(Form):
     class Meta:
         csrf = False
 

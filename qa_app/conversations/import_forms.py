@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
@@ -13,7 +12,7 @@ from qa_app.conversations.formats import FORMATS
 from qa_app.conversations.importer import UNASSIGNED_TEAM, ImportOptions
 from qa_app.conversations.records import MAX_SOURCE_LENGTH
 from qa_app.conversations.uploads import TOKEN_PATTERN
-from qa_app.forms import choices
+from qa_app.forms import Form, choices
 
 DETECT = ""  # the format choice that means "tell it from the file"
 FORMAT_LABELS = {
@@ -32,7 +31,7 @@ UNKNOWN_AGENTS_RULE = (
 )
 
 
-def _allowed_file_name(form: FlaskForm, field: FileField) -> None:
+def _allowed_file_name(form: Form, field: FileField) -> None:
     name = (getattr(field.data, "filename", None) or "").lower().removesuffix(".gz")
     if not name.endswith(ALLOWED_SUFFIXES):
         raise ValidationError(
@@ -40,7 +39,7 @@ def _allowed_file_name(form: FlaskForm, field: FileField) -> None:
         )
 
 
-class ImportOptionsForm(FlaskForm):
+class ImportOptionsForm(Form):
     format = SelectField(
         "Format",
         choices=choices(
@@ -97,7 +96,7 @@ class UploadForm(ImportOptionsForm):
     submit = SubmitField("Preview import")
 
 
-class UploadTokenForm(FlaskForm):
+class UploadTokenForm(Form):
     """Names an upload stored by an earlier preview."""
 
     token = HiddenField(

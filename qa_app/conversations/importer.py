@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, func, insert, selec
 from sqlalchemy.orm import Session
 
 from qa_app.conversations.formats import FORMATS, detect_format, open_text
+from qa_app.conversations.limits import InputTooLarge, current_limits
 from qa_app.conversations.models import Conversation, ConversationImport, ConversationTag, Message
 from qa_app.conversations.records import AgentRef, ConversationRecord, ParsedItem, RecordError
 from qa_app.conversations.redaction import redact_record
@@ -450,6 +451,8 @@ def _items(stream: TextIO, fmt: str, source: str | None) -> Iterator[ParsedItem]
         ) from error
     except (EOFError, OSError, zlib.error) as error:  # truncated or corrupt gzip
         raise ImportFailed(f"the file could not be read: {error}") from error
+    except InputTooLarge as error:
+        raise ImportFailed(str(error)) from error
 
 
 def import_stream(
@@ -564,7 +567,7 @@ def import_file(
             fmt = detect_format(os.path.basename(name), _head(source))
         except ValueError as error:
             raise ImportFailed(str(error)) from error
-    with open_text(source) as stream:
+    with open_text(source, current_limits()) as stream:
         return import_stream(
             session,
             stream,

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from qa_app.conversations.checks import OUT_OF_RANGE, record_nul_paths, to_utc
+from qa_app.untrusted import NUL, NUL_REASON, nul_paths
+
 SPEAKERS = ("customer", "agent", "bot", "system")
 CHANNELS = ("chat", "phone", "email", "messaging", "social")
 
@@ -112,6 +115,9 @@ class Problems:
 
     def item(self, record: ConversationRecord | None) -> ParsedItem:
         """Return the unit's result; a record is only released when nothing was wrong."""
+        if record is not None and not self._errors:
+            for path in record_nul_paths(record):
+                self.add(path, NUL_REASON)
         if self._errors:
             return ParsedItem(self.location, None, self.errors)
         return ParsedItem(self.location, record, ())
@@ -160,6 +166,9 @@ def check_identifier(
     cleaned = value.strip()
     if not cleaned:
         problems.add(field_name, "must not be empty", location=location)
+        return None
+    if NUL in cleaned:
+        problems.add(field_name, NUL_REASON, location=location)
         return None
     if len(cleaned) > max_length:
         problems.add(
@@ -262,7 +271,10 @@ def check_datetime(
             )
             return None
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    moment = to_utc(parsed)
+    if moment is None:
+        problems.add(field_name, f"{OUT_OF_RANGE}, got {describe(value)}", location=location)
+    return moment
 
 
 def check_optional_string(
@@ -281,6 +293,9 @@ def check_optional_string(
         return None
     cleaned = value.strip()
     if not cleaned:
+        return None
+    if NUL in cleaned:
+        problems.add(field_name, NUL_REASON, location=location)
         return None
     if len(cleaned) > max_length:
         problems.add(
@@ -321,6 +336,8 @@ def check_tags(
                 f"must be a string, got {json_type(tag)}",
                 location=location,
             )
+        elif NUL in tag:
+            problems.add(f"{field_name}[{index}]", NUL_REASON, location=location)
         elif len(tag.strip()) > MAX_TAG_LENGTH:
             problems.add(
                 f"{field_name}[{index}]",
@@ -343,7 +360,10 @@ def check_metadata(
             field_name, f"must be a JSON object, got {json_type(value)}", location=location
         )
         return {}
-    return dict(value)
+    unstorable = nul_paths(value, field_name)
+    for path in unstorable:
+        problems.add(path, NUL_REASON, location=location)
+    return {} if unstorable else dict(value)
 
 
 def check_text(
@@ -356,6 +376,9 @@ def check_text(
         return None
     if not value.strip():
         problems.add(field_name, "must not be empty", location=location)
+        return None
+    if NUL in value:
+        problems.add(field_name, NUL_REASON, location=location)
         return None
     return value.strip()
 
@@ -427,7 +450,7 @@ def _valid_message(data: Any) -> MessageRecord | None:
     if type(text) is not str or author is not None:
         return None
     text = text.strip()
-    if not text:
+    if not text or NUL in text:
         return None
     if sent_at is None:
         return MessageRecord(data["speaker"], text)
@@ -439,7 +462,8 @@ def _valid_message(data: Any) -> MessageRecord | None:
         return None
     if moment.tzinfo is None or moment.utcoffset() is None:
         return None
-    return MessageRecord(data["speaker"], text, moment.astimezone(UTC))
+    in_utc = to_utc(moment)
+    return None if in_utc is None else MessageRecord(data["speaker"], text, in_utc)
 
 
 def message_from_mapping(

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from qa_app.forms import choices
+from qa_app.forms import Form, choices
 from qa_app.org.models import AgentStatus
 
 IN_HOUSE = 0  # the "partner" choice that means in-house
 
 
-class PartnerForm(FlaskForm):
+class PartnerForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     submit = SubmitField("Save")
 
 
-class TeamForm(FlaskForm):
+class TeamForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     partner_id = SelectField("Belongs to", coerce=int)
     submit = SubmitField("Save")
 
 
-class AgentForm(FlaskForm):
+class AgentForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     external_id = StringField(
         "External id",

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from qa_app.concurrency import insert_once
 from qa_app.org.models import Agent, AgentStatus, OrganisationSettings, Partner, Team
 
 
@@ -107,15 +108,31 @@ def _by_name(name: str, model: type[Partner] | type[Team]) -> Any:
 
 
 def get_or_create_partner(session: Session, name: str) -> Partner:
-    partner = session.scalars(_by_name(name, Partner)).first()
-    return partner if partner is not None else save_partner(session, None, name=name)
+    """The partner of that name, created if missing; when a simultaneous import creates it
+    first (the insert runs in a SAVEPOINT, see qa_app.concurrency), that one is returned."""
+
+    def find() -> Partner | None:
+        return session.scalars(_by_name(name, Partner)).first()
+
+    partner = find()
+    if partner is None:
+        partner, _ = insert_once(session, Partner(name=name.strip()), find)
+    return partner
 
 
 def get_or_create_team(session: Session, name: str, partner: Partner | None) -> Team:
-    team = session.scalars(_by_name(name, Team)).first()
+    """The team of that name, created (for ``partner``) if missing, as for partners."""
+    partner_id = partner.id if partner else None
+
+    def find() -> Team | None:
+        return session.scalars(_by_name(name, Team)).first()
+
+    team = find()
     if team is None:
-        return save_team(session, None, name=name, partner_id=partner.id if partner else None)
-    if team.partner_id != (partner.id if partner else None):
+        if partner is not None and not partner.is_active:
+            raise OrgError("Choose an active partner.")
+        team, _ = insert_once(session, Team(name=name.strip(), partner_id=partner_id), find)
+    if team.partner_id != partner_id:
         raise OrgError(f"Team {name!r} belongs to another partner.")
     return team
 

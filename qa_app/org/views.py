@@ -17,7 +17,7 @@ from qa_app.forms import choices
 from qa_app.org import services
 from qa_app.org.forms import IN_HOUSE, AgentForm, PartnerForm, TeamForm
 from qa_app.org.models import Agent, AgentStatus, Partner, Team
-from qa_app.pagination import page_args, paginate
+from qa_app.pagination import id_arg, page_args, paginate
 
 bp = Blueprint("org", __name__, url_prefix="/org")
 
@@ -179,7 +179,7 @@ def agents() -> str:
     """List agents with filters by team, status and name."""
     session = get_session()
     stmt = scoped(select(Agent).options(joinedload(Agent.team)), Agent, current_user)
-    team_id = request.args.get("team", type=int)
+    team_id = id_arg("team")
     status = request.args.get("status", "")
     query = request.args.get("q", "").strip()
     if team_id:

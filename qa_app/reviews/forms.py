@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DecimalField,
@@ -25,6 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from qa_app.forms import Form as AppForm
 from qa_app.forms import choices
 from qa_app.reviews.answers import MAX_COMMENT_LENGTH, AnswerInput
 from qa_app.reviews.models import ReviewStatus
@@ -65,7 +65,7 @@ def _answer_field(criterion: Criterion) -> Field:
     return RadioField(criterion.title, choices=choices(options), validators=[Optional()])
 
 
-class ScoringForm(FlaskForm):
+class ScoringForm(AppForm):
     """The answers to a scorecard version; built per version by ``scoring_form``."""
 
     overall_comment = TextAreaField(
@@ -142,12 +142,12 @@ def scoring_form(
     return form
 
 
-class StartReviewForm(FlaskForm):
+class StartReviewForm(AppForm):
     scorecard_id = SelectField("Scorecard", coerce=int, validators=[InputRequired()])
     submit = SubmitField("Start review")
 
 
-class DisputeForm(FlaskForm):
+class DisputeForm(AppForm):
     reason = TextAreaField(
         "Why do you disagree with this review?",
         validators=[
@@ -159,7 +159,7 @@ class DisputeForm(FlaskForm):
     submit = SubmitField("Send dispute")
 
 
-class UpholdForm(FlaskForm):
+class UpholdForm(AppForm):
     note = TextAreaField(
         "Note to the agent",
         validators=[DataRequired(message="Explain the decision."), Length(max=MAX_COMMENT_LENGTH)],

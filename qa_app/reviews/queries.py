@@ -70,7 +70,7 @@ def apply_filters(stmt: Select[Any], filters: ReviewFilters) -> Select[Any]:
         conditions.append(Review.status == filters.status)
     if filters.submitted_from is not None:
         conditions.append(Review.submitted_at >= day_start(filters.submitted_from))
-    if filters.submitted_to is not None:
+    if filters.submitted_to is not None and filters.submitted_to < date.max:  # else: no bound
         conditions.append(Review.submitted_at < day_start(filters.submitted_to + timedelta(days=1)))
     if filters.score_min is not None:
         conditions.append(Review.score >= filters.score_min)

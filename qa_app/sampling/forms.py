@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FloatField,
@@ -19,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from qa_app.conversations.records import CHANNELS, normalise_tags
-from qa_app.forms import choices
+from qa_app.forms import Form, choices
 from qa_app.sampling.models import AssignmentStatus, SamplingPlan, Strategy
 from qa_app.sampling.options import (
     MAX_HANDLE_SECONDS,
@@ -81,7 +80,7 @@ def _csat_field(label: str) -> SelectField:
     )
 
 
-class PlanForm(FlaskForm):
+class PlanForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=MAX_NAME_LENGTH)])
     scorecard_id = SelectField(
         "Scorecard",
@@ -286,7 +285,7 @@ class PlanForm(FlaskForm):
         )
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(Form):
     """The period to preview (a GET form) or to run (posted)."""
 
     period = StringField(
@@ -302,14 +301,14 @@ class PreviewForm(PeriodForm):
         csrf = False
 
 
-class ReassignForm(FlaskForm):
+class ReassignForm(Form):
     reviewer_id = SelectField(
         "New reviewer", coerce=optional_int, validators=[DataRequired("Choose a reviewer.")]
     )
     submit = SubmitField("Reassign")
 
 
-class SkipForm(FlaskForm):
+class SkipForm(Form):
     reason = TextAreaField(
         "Why skip it?",
         validators=[
@@ -321,7 +320,7 @@ class SkipForm(FlaskForm):
     submit = SubmitField("Skip")
 
 
-class AssignmentFilterForm(FlaskForm):
+class AssignmentFilterForm(Form):
     """The assignment list's filters, read from the query string."""
 
     class Meta:

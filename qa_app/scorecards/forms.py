@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FloatField,
@@ -16,7 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from qa_app.forms import choices
+from qa_app.forms import Form, choices
 from qa_app.scorecards.scoring import CriterionKind, Critical
 from qa_app.scorecards.validation import (
     CRITICAL_LABELS,
@@ -32,7 +31,7 @@ from qa_app.scorecards.validation import (
 )
 
 
-class ScorecardForm(FlaskForm):
+class ScorecardForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     description = TextAreaField(
         "Description",
@@ -42,12 +41,12 @@ class ScorecardForm(FlaskForm):
     submit = SubmitField("Save")
 
 
-class SectionForm(FlaskForm):
+class SectionForm(Form):
     title = StringField("Title", validators=[DataRequired(), Length(max=MAX_SECTION_TITLE_LENGTH)])
     submit = SubmitField("Save section")
 
 
-class CriterionForm(FlaskForm):
+class CriterionForm(Form):
     section_id = SelectField("Section", coerce=int)
     title = StringField("Title", validators=[DataRequired(), Length(max=MAX_TITLE_LENGTH)])
     key = StringField(
@@ -134,7 +133,7 @@ class CriterionForm(FlaskForm):
         self.critical.data = spec.critical.value
 
 
-class TargetsForm(FlaskForm):
+class TargetsForm(Form):
     team_ids = SelectMultipleField(
         "Teams",
         coerce=int,
@@ -151,7 +150,7 @@ class TargetsForm(FlaskForm):
     submit = SubmitField("Save targets")
 
 
-class PublishForm(FlaskForm):
+class PublishForm(Form):
     change_note = TextAreaField(
         "Change note",
         validators=[Optional(), Length(max=2000)],

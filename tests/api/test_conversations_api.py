@@ -623,8 +623,8 @@ def test_unsupported_media_is_415(
         (b'["caf\xe9"]', "application/json", {}, "UTF-8"),
         (b"caf\xe9\n", JSONL, {}, "UTF-8"),
         (b"[]", "application/json", {"Content-Encoding": "gzip"}, "not gzip"),
-        (gzip.compress(jsonl(record("t-1")))[:-12], JSONL, {}, "could not be read"),
-        (gzip.compress(b"[]" * 1000)[:-12], "application/json", {}, "gzip"),
+        (gzip.compress(jsonl(record("t-1")), mtime=0)[:-12], JSONL, {}, "could not be read"),
+        (gzip.compress(b"[]" * 1000, mtime=0)[:-12], "application/json", {}, "gzip"),
     ],
 )
 def test_unreadable_bodies_are_400(
@@ -682,7 +682,7 @@ def test_bad_import_parameters_are_400(
     [
         ("QA_API_MAX_JSON_BYTES", json.dumps([record("big")]).encode(), "application/json"),
         ("QA_API_MAX_LINE_BYTES", jsonl(record("big")), JSONL),
-        ("QA_API_MAX_INFLATED_BYTES", gzip.compress(jsonl(record("big"))), JSONL),
+        ("QA_API_MAX_INFLATED_BYTES", gzip.compress(jsonl(record("big")), mtime=0), JSONL),
     ],
 )
 def test_bodies_over_the_limits_are_413_and_write_nothing(

@@ -304,7 +304,7 @@ def test_a_rater_saves_a_draft_then_submits(
         ),
         ({"answers": {}}, [("conversation_id", "is required")]),
         (
-            {"conversation_id": 0, "answers": {"greeting": "yes"}},
+            {"conversation_id": 999_999, "answers": {"greeting": "yes"}},
             [("conversation_id", "is not a conversation of this session")],
         ),
         (
@@ -398,7 +398,7 @@ def test_after_the_reveal_ratings_and_benchmark_show_within_partner_scope(
     assert (SECRET_COMMENT in text) == ("northwind_qa" in shown)
 
 
-def test_notes_by_raters_out_of_scope_are_named_by_their_group(
+def test_notes_by_raters_out_of_scope_do_not_name_their_partner(
     client: FlaskClient, db: Session, world: CalibrationWorld
 ) -> None:
     revealed(db, world)
@@ -407,7 +407,7 @@ def test_notes_by_raters_out_of_scope_are_named_by_their_group(
     db.commit()
     lumen = get(client, db, world, "lumen_qa", "").get_json()
     assert [note["author"] for note in lumen["notes"]] == [
-        {"id": None, "name": "A rater (Northwind)"},
+        {"id": None, "name": "A rater of another partner"},
         {"id": world.users["manager"].id, "name": world.users["manager"].name},
     ]
     northwind = get(client, db, world, "northwind_viewer", "").get_json()

@@ -265,7 +265,7 @@ def test_page_past_the_end_offers_the_first_page(qa_client: FlaskClient) -> None
         "'; DROP TABLE conversation; --",
         "%_\\",
         "refund & | ! :*",
-        "nul\x00byte",
+        # "nul\x00byte" is refused (400) before any view: tests/security/test_bad_input.py
         "ünïcödé 返金",
     ],
 )

@@ -149,7 +149,7 @@ TWO_CONVERSATIONS = jsonl(line("web-1"), line("web-2"))
     ("filename", "content", "expected"),
     [
         ("conversations.jsonl", TWO_CONVERSATIONS, 2),
-        ("conversations.jsonl.gz", gzip.compress(TWO_CONVERSATIONS), 2),
+        ("conversations.jsonl.gz", gzip.compress(TWO_CONVERSATIONS, mtime=0), 2),
         ("conversations.csv", (FIXTURES / "conversations.csv").read_bytes(), 2),
     ],
     ids=["jsonl", "gzip-jsonl", "csv"],
@@ -370,7 +370,7 @@ def test_unknown_agents_are_created_by_default(web: FlaskClient, db: Session) ->
     [
         ("latin1.jsonl", jsonl(line("x")).replace(b"Where", "Wh\xe9re".encode("latin-1")), "UTF-8"),
         ("notes.json", b"Dear support team, here are my notes.\n", "cannot tell the format"),
-        ("broken.jsonl.gz", gzip.compress(TWO_CONVERSATIONS)[:-12], "could not be read"),
+        ("broken.jsonl.gz", gzip.compress(TWO_CONVERSATIONS, mtime=0)[:-12], "could not be read"),
         ("empty.jsonl", b"", "The file is empty."),
         ("notes.txt", TWO_CONVERSATIONS, "Choose a .jsonl, .json or .csv file"),
     ],

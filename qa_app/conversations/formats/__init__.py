@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
 import os
 import re
 import zlib
@@ -19,11 +18,14 @@ from qa_app.conversations.formats.csv import parse_csv
 from qa_app.conversations.formats.intercom import parse_intercom
 from qa_app.conversations.formats.jsonl import parse_jsonl
 from qa_app.conversations.formats.zendesk import parse_zendesk
+from qa_app.conversations.limits import Bounded, InputLimits
 from qa_app.conversations.records import ParsedItem
+from qa_app.untrusted import TOO_DEEP, JsonTooDeep, loads
 
 __all__ = ["FORMATS", "Parser", "detect_format", "open_text"]
 
 GZIP_MAGIC = b"\x1f\x8b"
+DETECT_TEXT_BYTES = 64 * 1024  # decompressed: a small gzip head must not inflate without bound
 
 
 class Parser(Protocol):
@@ -70,15 +72,19 @@ def detect_format(filename: str, head: bytes) -> str:
     """
     if head[:2] == GZIP_MAGIC:
         try:
-            head = zlib.decompressobj(wbits=31).decompress(head)
+            head = zlib.decompressobj(wbits=31).decompress(head, DETECT_TEXT_BYTES)
         except zlib.error:
             head = b""
     text = head.decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n")
+    too_deep = ""
     if text.startswith(("{", "[")):
         first_line = text.split("\n", 1)[0]
         try:
-            found = _classify_json(json.loads(first_line))
-        except json.JSONDecodeError:  # truncated or pretty-printed: look for telltale keys
+            found = _classify_json(loads(first_line))
+        except ValueError as error:  # truncated or pretty-printed: look for telltale keys
+            too_deep = (
+                f": its first JSON value is {TOO_DEEP}" if isinstance(error, JsonTooDeep) else ""
+            )
             found = None
             for name, keys in (
                 ("intercom", _INTERCOM_KEYS),
@@ -97,7 +103,9 @@ def detect_format(filename: str, head: bytes) -> str:
         return "csv"
     if name.endswith((".jsonl", ".ndjson")):
         return "jsonl"
-    raise ValueError(f"cannot tell the format of {filename!r}; choose one of {', '.join(FORMATS)}")
+    raise ValueError(
+        f"cannot tell the format of {filename!r}{too_deep}; choose one of {', '.join(FORMATS)}"
+    )
 
 
 class _PrefixedStream(io.RawIOBase):
@@ -156,12 +164,15 @@ def _peek(stream: IO[bytes], size: int) -> tuple[bytes, IO[bytes]]:
     return data, io.BufferedReader(_PrefixedStream(data, stream))
 
 
-def open_text(source: str | os.PathLike[str] | IO[bytes]) -> TextIO:
+def open_text(
+    source: str | os.PathLike[str] | IO[bytes], limits: InputLimits | None = None
+) -> TextIO:
     """Open a path or binary stream as streamed UTF-8 text, decompressing gzip transparently.
 
     Gzip is recognised by its magic bytes (1f 8b), not by the file name, because uploads are
     often renamed. A UTF-8 byte-order mark is dropped. ``newline=""`` keeps quoted CSV newlines
-    intact. Decoding errors surface as UnicodeDecodeError while reading. Closing the result
+    intact. Decoding errors surface as UnicodeDecodeError while reading, and with ``limits``
+    too much data (decompressed) or too long a line as InputTooLarge. Closing the result
     closes the underlying stream.
     """
     binary: IO[bytes]
@@ -169,4 +180,7 @@ def open_text(source: str | os.PathLike[str] | IO[bytes]) -> TextIO:
     magic, binary = _peek(binary, 2)
     if magic == GZIP_MAGIC:
         binary = cast(IO[bytes], _GzipReader(binary))
+    if limits is not None:
+        bounded = Bounded(binary, limits.inflated_bytes, limits.line_bytes, what="the file")
+        binary = io.BufferedReader(bounded)
     return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")

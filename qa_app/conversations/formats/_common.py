@@ -11,6 +11,9 @@ from typing import Any, TextIO
 
 import nh3
 
+from qa_app.conversations.limits import InputTooLarge, setting
+from qa_app.untrusted import JsonTooDeep, loads
+
 _BLOCK_END = re.compile(
     r"<\s*(?:br|hr)\b[^>]*>|<\s*/\s*(?:p|div|li|h[1-6]|tr|blockquote|pre|ul|ol|table)\s*>",
     re.IGNORECASE,
@@ -40,10 +43,22 @@ class JsonUnit:
     error: str | None = None
 
 
-def _decode_error(exc: json.JSONDecodeError | RecursionError) -> str:
-    if isinstance(exc, RecursionError):
-        return "invalid JSON: nested too deeply"
+def _decode_error(exc: json.JSONDecodeError | JsonTooDeep) -> str:
+    if isinstance(exc, JsonTooDeep):
+        return f"invalid JSON: {exc}"
     return f"invalid JSON: {exc.msg} (column {exc.pos + 1})"
+
+
+def _rest_of_document(stream: TextIO, read: int) -> str:
+    """The rest of a JSON document read whole, up to the limit of a JSON document."""
+    limit = setting("QA_API_MAX_JSON_BYTES")
+    rest = stream.read(max(0, limit - read) + 1)
+    if read + len(rest) > limit:
+        raise InputTooLarge(
+            f"the JSON document is longer than {limit:,} characters, the most read whole;"
+            " export JSON Lines instead"
+        )
+    return rest
 
 
 def iter_json_units(stream: TextIO) -> Iterator[JsonUnit]:
@@ -62,8 +77,8 @@ def iter_json_units(stream: TextIO) -> Iterator[JsonUnit]:
     if not first:
         return
     try:
-        value = json.loads(first.rstrip("\r\n"))
-    except RecursionError as exc:
+        value = loads(first.rstrip("\r\n"))
+    except JsonTooDeep as exc:
         yield JsonUnit(f"line {line_number}", None, _decode_error(exc))
     except json.JSONDecodeError as exc:
         stripped = first.strip()
@@ -71,11 +86,11 @@ def iter_json_units(stream: TextIO) -> Iterator[JsonUnit]:
             # A broken JSON Lines record: report it and keep streaming the next lines.
             yield JsonUnit(f"line {line_number}", None, _decode_error(exc))
         else:
-            document = first + stream.read()
+            document = first + _rest_of_document(stream, len(first))
             try:
-                yield JsonUnit("document", json.loads(document))
-            except RecursionError:
-                yield JsonUnit("document", None, "invalid JSON: nested too deeply")
+                yield JsonUnit("document", loads(document))
+            except JsonTooDeep as exc:
+                yield JsonUnit("document", None, _decode_error(exc))
             except json.JSONDecodeError as doc_exc:
                 yield JsonUnit(
                     f"line {line_number + doc_exc.lineno - 1}",
@@ -90,8 +105,8 @@ def iter_json_units(stream: TextIO) -> Iterator[JsonUnit]:
         if not raw.strip():
             continue
         try:
-            yield JsonUnit(f"line {line_number}", json.loads(raw.rstrip("\r\n")))
-        except (json.JSONDecodeError, RecursionError) as exc:
+            yield JsonUnit(f"line {line_number}", loads(raw.rstrip("\r\n")))
+        except (json.JSONDecodeError, JsonTooDeep) as exc:
             yield JsonUnit(f"line {line_number}", None, _decode_error(exc))
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from qa_app.conversations.records import ParsedItem, Problems, conversation_from_mapping, json_type
+from qa_app.untrusted import JsonTooDeep, loads
 
 
 def parse_jsonl(stream: TextIO, *, source: str | None = None) -> Iterator[ParsedItem]:
@@ -22,13 +23,13 @@ def parse_jsonl(stream: TextIO, *, source: str | None = None) -> Iterator[Parsed
             continue
         problems = Problems(f"line {line_number}")
         try:
-            data = json.loads(line.rstrip("\r\n"))
+            data = loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as exc:
             problems.add("json", f"invalid JSON: {exc.msg} (column {exc.pos + 1})")
             yield problems.item(None)
             continue
-        except RecursionError:
-            problems.add("json", "invalid JSON: nested too deeply")
+        except JsonTooDeep as exc:
+            problems.add("json", f"invalid JSON: {exc}")
             yield problems.item(None)
             continue
         if not isinstance(data, dict):

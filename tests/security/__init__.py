@@ -1,0 +1,1 @@
+"""Security tests: races, and requests that try to break the rules."""
