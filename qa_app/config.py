@@ -16,6 +16,11 @@ ENV_VARS = (
     "QA_ENV",
     "QA_REDACT_PII",
     "QA_PASSWORD_HASH",
+    "QA_UPLOAD_FOLDER",
+    "QA_IMPORT_BACKGROUND_BYTES",
+    "QA_API_MAX_INFLATED_BYTES",
+    "QA_API_MAX_LINE_BYTES",
+    "QA_API_MAX_JSON_BYTES",
     "API_RATE_LIMIT",
     "API_RATE_LIMIT_PER_ADDRESS",
     "LOGIN_RATE_LIMIT",
@@ -59,6 +64,7 @@ class DefaultConfig:
     API_RATE_LIMIT = "600 per minute"  # per token
     API_RATE_LIMIT_PER_ADDRESS = "1200 per minute"  # per client address, whatever the token
     LOGIN_RATE_LIMIT = "60 per minute"  # login form posts per client address
+    QA_IMPORT_BACKGROUND_BYTES = 5 * 1024 * 1024  # web uploads this large are imported by a job
     # Background jobs (qa_app/jobs/); QA_JOBS_URL defaults to a SQLite file in the instance folder.
     QA_JOBS_NAME = "qa_app"  # the queue's name: installations sharing one Redis need their own
     QA_JOBS_IMMEDIATE = False  # true runs a job inside the request that starts it (tests only)

@@ -27,8 +27,16 @@ def _api_client() -> str:
     return "address:" + get_remote_address()
 
 
+LIMITER_KEY = "qa_limiter"
+
+
 def init_app(app: Flask) -> Limiter:
-    """Attach a limiter of this app's own to the API blueprint and the login form."""
+    """Attach a limiter of this app's own to the API blueprint and the login form.
+
+    The app keeps it in ``app.extensions``: Flask-Limiter's decorators hold only a weak reference
+    to their limiter, and a disabled limiter (``RATELIMIT_ENABLED=false``) is not registered on the
+    app, so without this reference the limited views would fail once it is collected.
+    """
     limiter = Limiter(
         get_remote_address,
         storage_uri=app.config["RATELIMIT_STORAGE_URI"],
@@ -37,6 +45,7 @@ def init_app(app: Flask) -> Limiter:
         key_prefix="qa_app",
     )
     limiter.init_app(app)
+    app.extensions[LIMITER_KEY] = limiter
     api = app.blueprints["api"]
     # Shared: one count over every endpoint of the API, not one per endpoint.
     limiter.shared_limit(app.config["API_RATE_LIMIT"], "api-token", key_func=_api_client)(api)

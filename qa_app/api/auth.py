@@ -45,7 +45,7 @@ def authenticate() -> User:
     if user is None:
         raise ApiError(
             401,
-            "The token is unknown or revoked, or its user is deactivated.",
+            "The token is unknown, expired or revoked, or its user is deactivated.",
             headers={"WWW-Authenticate": f'{CHALLENGE}, error="invalid_token"'},
         )
     # Commit the token's last use now, so that an import rolling back does not undo it.

@@ -43,6 +43,7 @@ def _import_options() -> ImportOptions:
         unknown_agents=choice_arg("unknown_agents", UNKNOWN_AGENT_RULES, "create") or "create",
         dry_run=bool_arg("dry_run"),
         redact=organisation_settings(session, default_redact=default_redact).redact_pii,
+        create_partners=api_user().role == Role.ADMIN,
     )
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from qa_app.auth.passwords import MIN_PASSWORD_LENGTH
-from qa_app.forms import Form
+from qa_app.auth.tokens import DEFAULT_LIFETIME_DAYS, LIFETIME_CHOICES
+from qa_app.forms import Form, choices
 
 
 class LoginForm(Form):
@@ -45,4 +46,18 @@ class CreateTokenForm(Form):
         filters=[_strip],
         description="What the token is for, e.g. “Nightly Zendesk import”.",
     )
+    lifetime = SelectField(
+        "Expires after",
+        choices=choices(
+            (str(days or "never"), f"{days} days" if days else "never (until revoked)")
+            for days in LIFETIME_CHOICES
+        ),
+        default=str(DEFAULT_LIFETIME_DAYS),
+        description="A token that expires limits the harm if it leaks; make a new one then.",
+    )
     submit = SubmitField("Create token")
+
+    @property
+    def days(self) -> int | None:
+        value = self.lifetime.data or ""
+        return int(value) if value.isdigit() else None

@@ -83,9 +83,17 @@ class ApiToken(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]  # None: until revoked
 
     user: Mapped[User] = relationship()
 
+    def is_live(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.is_live(utcnow())
+
+    @property
+    def is_expired(self) -> bool:
+        return self.revoked_at is None and not self.is_active

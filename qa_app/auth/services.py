@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qa_app.auth.models import ApiToken, User, new_session_token
+from qa_app.auth.models import User, new_session_token
 from qa_app.auth.passwords import (
     MIN_PASSWORD_LENGTH,
     hash_password,
@@ -16,6 +16,7 @@ from qa_app.auth.passwords import (
     verify_password,
 )
 from qa_app.auth.roles import PARTNER_ROLES, Role
+from qa_app.auth.tokens import revoke_all_tokens
 from qa_app.db import utcnow
 from qa_app.org.models import Agent, Partner
 
@@ -123,10 +124,12 @@ def update_user(
 
 
 def set_password(session: Session, user: User, password: str, *, cheap_hash: bool = False) -> None:
-    """Set a new password and end every existing session of the user."""
+    """Set a new password, end every existing session of the user and revoke their API tokens
+    (whoever knew the old password may have made tokens with it)."""
     check_password_strength(password)
     user.password_hash = hash_password(password, cheap=cheap_hash)
     user.session_token = new_session_token()
+    revoke_all_tokens(session, user)
     user.failed_logins = 0
     user.locked_until = None
     session.flush()
@@ -137,11 +140,14 @@ def set_active(session: Session, user: User, active: bool) -> None:
     user.is_active = active
     if not active:
         user.session_token = new_session_token()
-        session.execute(
-            update(ApiToken)
-            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
+        revoke_all_tokens(session, user)
+    session.flush()
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Log-out: a new session token makes every cookie issued so far (remember-me included)
+    worthless, so a copied or replayed cookie no longer logs anyone in."""
+    user.session_token = new_session_token()
     session.flush()
 
 
@@ -169,6 +175,7 @@ def authenticate(
         raise LoginRefused()
     now = utcnow()
     if user.locked_until is not None and user.locked_until > now:
+        verify_password(_dummy_hash(), password)  # as long as any other refusal takes
         raise LoginRefused(locked=True)
     if not verify_password(user.password_hash, password) or not user.is_active:
         user.failed_logins += 1

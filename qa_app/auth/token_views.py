@@ -38,7 +38,7 @@ def tokens() -> Response:
     form = CreateTokenForm()
     created = secret = None
     if form.validate_on_submit():
-        created, secret = create_token(session, current_user, form.name.data or "")
+        created, secret = create_token(session, current_user, form.name.data or "", days=form.days)
         session.commit()
         form = CreateTokenForm(formdata=None)
     page = render_template(

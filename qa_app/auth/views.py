@@ -14,11 +14,22 @@ from qa_app.auth.passwords import verify_password
 from qa_app.db import get_session
 
 bp = Blueprint("auth", __name__)
+LOGIN_REFUSED = (
+    "Invalid email or password. After {LOGIN_MAX_FAILURES} failed attempts an account is locked "
+    "for a while: if you are sure of your password, try again later."
+)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only follow a ``next`` that stays on this site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only follow a ``next`` that stays on this site (and has no control characters, which a
+    Location header cannot carry)."""
+    if (
+        target
+        and target.isprintable()
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+    ):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
@@ -46,12 +57,11 @@ def login() -> str | Response:
                 lockout=current_app.config["LOGIN_LOCKOUT"],
                 cheap_hash=_cheap_hash(),
             )
-        except services.LoginRefused as refused:
+        except services.LoginRefused:
             session.commit()  # keep the failure count
-            if refused.locked:
-                form.form_errors.append("Too many failed attempts. Try again in a few minutes.")
-            else:
-                form.form_errors.append("Invalid email or password.")
+            # One answer whether the account is unknown, locked or the password wrong, so that
+            # it tells nobody which accounts exist.
+            form.form_errors.append(LOGIN_REFUSED.format(**current_app.config))
             return render_template("auth/login.html", form=form), 401
         session.commit()
         login_user(user, remember=bool(form.remember.data))
@@ -65,6 +75,9 @@ def login() -> str | Response:
 def logout() -> Response:
     """Log out."""
     if EmptyForm().validate_on_submit():
+        session = get_session()
+        services.end_sessions(session, current_user)
+        session.commit()
         logout_user()
         flash("You have been logged out.", "info")
     return redirect(url_for("auth.login"))
@@ -89,6 +102,10 @@ def change_password() -> str | Response:
             else:
                 session.commit()
                 login_user(current_user._get_current_object())  # new token in this session
-                flash("Your password has been changed.", "success")
+                flash(
+                    "Your password has been changed. Your other sessions have ended and your "
+                    "API tokens are revoked: create new ones for your programs.",
+                    "success",
+                )
                 return redirect(url_for("main.dashboard"))
     return render_template("auth/change_password.html", form=form)

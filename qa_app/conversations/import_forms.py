@@ -65,7 +65,9 @@ class ImportOptionsForm(Form):
         "a problem.",
     )
 
-    def import_options(self, *, redact: bool, dry_run: bool) -> ImportOptions:
+    def import_options(
+        self, *, redact: bool, dry_run: bool, create_partners: bool
+    ) -> ImportOptions:
         return ImportOptions(
             format=self.format.data or None,
             source=(self.source.data or "").strip() or None,
@@ -73,6 +75,7 @@ class ImportOptionsForm(Form):
             unknown_agents=self.unknown_agents.data or "create",
             dry_run=dry_run,
             redact=redact,
+            create_partners=create_partners,
         )
 
     def option_values(self) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from qa_app.auth.access import role_required
 from qa_app.auth.models import User
-from qa_app.auth.roles import ORG_EDITORS
+from qa_app.auth.roles import ORG_EDITORS, Role
 from qa_app.conversations.import_forms import (
     FORMAT_LABELS,
     ImportOptionsForm,
@@ -22,9 +22,11 @@ from qa_app.conversations.import_forms import (
     UploadTokenForm,
 )
 from qa_app.conversations.importer import ImportFailed, ImportOptions, ImportReport, import_file
+from qa_app.conversations.jobs import start_import
 from qa_app.conversations.models import ConversationImport
 from qa_app.conversations.uploads import Upload, UploadBusy, UploadStore
 from qa_app.db import get_session
+from qa_app.jobs.services import job_with_key
 from qa_app.org.services import organisation_settings
 from qa_app.pagination import page_args, paginate
 
@@ -84,7 +86,9 @@ def _redact_pii() -> bool:
 
 
 def _options(form: ImportOptionsForm, *, dry_run: bool) -> ImportOptions:
-    return form.import_options(redact=_redact_pii(), dry_run=dry_run)
+    return form.import_options(
+        redact=_redact_pii(), dry_run=dry_run, create_partners=current_user.role == Role.ADMIN
+    )
 
 
 def _import(store: UploadStore, upload: Upload, options: ImportOptions) -> ImportReport:
@@ -202,6 +206,8 @@ def commit() -> str | Response:
         flash(f"{upload.filename} has already been imported.", "info")
         return redirect(_after_commit_url())
     options = _options(form, dry_run=False)
+    if upload.size >= int(current_app.config["QA_IMPORT_BACKGROUND_BYTES"]):
+        return _import_in_background(upload, options)
     try:
         report = _import(store, upload, options)
     except UploadBusy:
@@ -238,6 +244,19 @@ def history() -> str:
     return render_template(
         "conversations/import_history.html", page=page, rows=_history_rows(list(page.items))
     )
+
+
+def _import_in_background(upload: Upload, options: ImportOptions) -> Response:
+    """A large file is imported by a worker; its job page shows the progress. Pressing
+    *Import* twice finds the job of the first press."""
+    session = get_session()
+    key = f"import:{upload.token}"
+    job = job_with_key(session, key)
+    if job is None:
+        job = start_import(session, upload, options, by=current_user, key=key)
+        session.commit()
+        flash(f"{upload.filename} is being imported in the background.", "info")
+    return redirect(url_for("jobs.job", job_id=job.id))
 
 
 def _busy(upload: Upload) -> Response:

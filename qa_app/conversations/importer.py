@@ -56,6 +56,9 @@ class ImportOptions:
     unknown_agents: str = "create"  # or "reject"
     dry_run: bool = False  # do everything, then roll back: an exact preview
     redact: bool = True
+    # New partners only when the importer may add partners elsewhere too (administrators, and
+    # the server's CLI): the same rule as the partner pages, whichever way the file comes in.
+    create_partners: bool = True
     batch_size: int = BATCH_SIZE
 
     def __post_init__(self) -> None:
@@ -163,10 +166,13 @@ def content_hash(record: ConversationRecord, agent_id: int | None) -> str:
 class _AgentDirectory:
     """Resolves the agents a file names to (agent id, team id), creating them when allowed."""
 
-    def __init__(self, session: Session, report: ImportReport, create: bool) -> None:
+    def __init__(
+        self, session: Session, report: ImportReport, create: bool, create_partners: bool
+    ) -> None:
         self.session = session
         self.report = report
         self.create = create
+        self.create_partners = create_partners
         self.known: dict[str, tuple[int, int]] = {}
 
     def load(self, refs: Iterable[AgentRef]) -> None:
@@ -215,6 +221,10 @@ class _AgentDirectory:
         exists = self.session.scalar(
             select(Partner.id).where(func.lower(Partner.name) == name.strip().lower())
         )
+        if exists is None and not self.create_partners:
+            raise OrgError(
+                f"unknown partner {name.strip()!r}: only an administrator can add partners"
+            )
         partner = get_or_create_partner(self.session, name)
         if exists is None:
             self.report.new_partners.append(name)
@@ -244,7 +254,9 @@ class _Writer:
         self.session = session
         self.report = report
         self.options = options
-        self.agents = _AgentDirectory(session, report, options.unknown_agents == "create")
+        self.agents = _AgentDirectory(
+            session, report, options.unknown_agents == "create", options.create_partners
+        )
         self.seen: set[bytes] = set()
         self.postgres = session.get_bind().dialect.name == "postgresql"
         # After the first error of an all-or-nothing import there is no point writing more;

@@ -19,7 +19,7 @@ from qa_app.jobs.services import enqueue
 
 IMPORT_KIND = "import_conversations"
 RESULT_ERRORS = 20  # problems kept in the job's result; the count covers them all
-OPTION_NAMES = ("format", "source", "partial", "unknown_agents", "redact")
+OPTION_NAMES = ("format", "source", "partial", "unknown_agents", "redact", "create_partners")
 
 
 def upload_store() -> UploadStore:
@@ -30,11 +30,13 @@ def upload_store() -> UploadStore:
     return UploadStore(Path(folder))
 
 
-def start_import(session: Session, upload: Upload, options: ImportOptions, *, by: User) -> Job:
+def start_import(
+    session: Session, upload: Upload, options: ImportOptions, *, by: User, key: str | None = None
+) -> Job:
     """Queue the import of a stored upload (flushed); it starts once the caller commits."""
     params: dict[str, Any] = {"_upload": upload.token, "filename": upload.filename}
     params |= {name: getattr(options, name) for name in OPTION_NAMES}
-    return enqueue(session, IMPORT_KIND, params, by=by)
+    return enqueue(session, IMPORT_KIND, params, by=by, key=key)
 
 
 def _options(params: dict[str, Any]) -> ImportOptions:
@@ -45,6 +47,7 @@ def _options(params: dict[str, Any]) -> ImportOptions:
             partial=bool(params.get("partial", False)),
             unknown_agents=str(params.get("unknown_agents", "create")),
             redact=bool(params.get("redact", True)),
+            create_partners=bool(params.get("create_partners", False)),
         )
     except (TypeError, ValueError) as error:
         raise JobInputError(f"The import options are not valid: {error}") from error

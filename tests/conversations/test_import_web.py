@@ -70,6 +70,7 @@ def upload_folder(app: Flask, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def manager(make: Factory) -> User:
+    make.partner("Northwind BPO")  # managers may not add partners (admins do), only use them
     return make.user(Role.MANAGER, email="manager@example.org")
 
 

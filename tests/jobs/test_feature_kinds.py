@@ -139,3 +139,50 @@ def test_calibration_job_without_a_published_scorecard_fails_with_the_reason(
     assert job.state == JobState.FAILED
     assert job.error is not None
     assert "No active scorecard has a published version" in job.error
+
+
+def test_a_large_web_upload_is_imported_by_a_job_with_its_progress_page(
+    app: Flask,
+    client: Any,
+    db: Session,
+    manager: User,
+    backend: Queue,
+    start_worker: StartWorker,
+) -> None:
+    from tests.conftest import login
+    from tests.conversations.test_import_web import commit, token_in, upload
+
+    app.config["QA_IMPORT_BACKGROUND_BYTES"] = 100  # every file here counts as large
+    login(client, manager)
+    preview = upload(client, jsonl(*(line(f"w-{n}") for n in range(4))), "big.jsonl")
+    token = token_in(preview)
+    answer = commit(client, token)
+    assert answer.status_code == 302
+    job = db.scalars(select(Job)).one()
+    assert answer.headers["Location"] == f"/jobs/{job.id}"
+    assert job.kind == IMPORT_KIND
+    assert db.scalar(select(func.count()).select_from(Conversation)) == 0  # not in the request
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert "big.jsonl is being imported in the background." in page
+    assert 'data-testid="job-progress"' in page
+    # Pressing Import again finds the same job instead of queueing a second import.
+    assert commit(client, token).headers["Location"] == f"/jobs/{job.id}"
+    assert db.scalar(select(func.count()).select_from(Job)) == 1
+    start_worker()
+    done = wait_for(db, job.id, finished)
+    assert done.state == JobState.DONE, done.error
+    assert db.scalar(select(func.count()).select_from(Conversation)) == 4
+    assert "4 created" in client.get(f"/jobs/{job.id}").get_data(as_text=True)
+
+
+def test_a_small_web_upload_is_still_imported_within_the_request(
+    client: Any, db: Session, manager: User, sqlite_queue: Queue
+) -> None:
+    from tests.conftest import login
+    from tests.conversations.test_import_web import commit, token_in, upload
+
+    login(client, manager)
+    token = token_in(upload(client, jsonl(line("s-1")), "small.jsonl"))
+    assert commit(client, token).status_code == 302
+    assert db.scalar(select(func.count()).select_from(Conversation)) == 1
+    assert db.scalar(select(func.count()).select_from(Job)) == 0

@@ -1,7 +1,7 @@
 """background jobs: the job table
 
-Revision ID: 0007
-Revises: 0005 (to become 0006 once that migration lands)
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-03 01:03:48.112330
 """
 
@@ -10,8 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-# TODO(lead): point at 0006's revision id when it lands (0005 until then).
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
