@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MESSAGES = {
@@ -12,10 +15,16 @@ MESSAGES = {
     403: ("Not allowed", "Your role does not give you access to this page."),
     404: ("Not found", "There is nothing here, or it is not yours to see."),
     405: ("Not allowed", "That action cannot be done this way."),
+    409: (
+        "Changed at the same time",
+        "Someone else saved the same thing at the same moment, so yours was not saved. "
+        "Reload the page to see what is there now, then try again.",
+    ),
     413: ("Too large", "The upload is larger than this server accepts."),
     429: ("Too many requests", "Too many requests in a short time. Wait a little and try again."),
     500: ("Something went wrong", "An unexpected error happened. It has been logged."),
 }
+logger = logging.getLogger(__name__)
 
 
 def wants_json() -> bool:
@@ -49,6 +58,16 @@ def init_app(app: Flask) -> None:
         code = error.code or 500
         title, message = MESSAGES.get(code, (error.name, "The request could not be completed."))
         return _render(code, title, message, error.get_headers())
+
+    @app.errorhandler(IntegrityError)
+    def _conflict(error: IntegrityError) -> tuple[object, int, list[tuple[str, str]]]:
+        # A uniqueness race that no service turned into its own answer (two people creating the
+        # same team at once): the transaction is void, nothing was written; say so, not 500.
+        from qa_app.db import get_session
+
+        get_session().rollback()
+        logger.warning("integrity error answered 409: %s", error.orig)
+        return _render(409, *MESSAGES[409])
 
     @app.errorhandler(InternalServerError)
     def _unexpected(error: InternalServerError) -> tuple[object, int, list[tuple[str, str]]]:

@@ -124,3 +124,36 @@ def test_vendored_assets_are_served(client: Any) -> None:
         response = client.get(path)
         assert response.status_code == 200, path
         response.close()
+
+
+def test_a_uniqueness_race_no_service_caught_answers_409_and_writes_nothing(
+    fresh_app: Flask, make: Factory
+) -> None:
+    from sqlalchemy import func, select
+
+    from qa_app.db import get_session
+    from qa_app.org.models import Partner
+
+    make.partner("Taken")
+
+    @fresh_app.post("/race-for-test")
+    @fresh_app.post("/api/v1/race-for-test")
+    def race() -> str:
+        session = get_session()
+        session.add(Partner(name="Written first"))
+        session.add(Partner(name="Taken"))  # as if another request had just saved it
+        session.flush()
+        return "saved"
+
+    fresh_app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = fresh_app.test_client()
+    page = client.post("/race-for-test")
+    assert page.status_code == 409
+    assert "Someone else saved the same thing" in page.get_data(as_text=True)
+    answer = client.post("/api/v1/race-for-test")
+    assert answer.status_code == 409
+    assert answer.get_json()["error"]["title"] == "Changed at the same time"
+    with fresh_app.app_context():
+        names = get_session().scalars(select(Partner.name)).all()
+        assert names == ["Taken"]
+        assert get_session().scalar(select(func.count()).select_from(Partner)) == 1
