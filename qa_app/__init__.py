@@ -28,6 +28,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     ratelimit.init_app(app)
     cli.init_app(app)
     _register_jobs(app)
+    _register_hooks()
     errors.init_app(app)
     return app
 
@@ -40,6 +41,16 @@ def _register_jobs(app: Flask) -> None:
     from qa_app.sampling import jobs as sampling_jobs  # noqa: F401
 
     jobs.init_app(app)
+
+
+def _register_hooks() -> None:
+    """Features take part in the pages and rules of the features below them (which cannot
+    import them): see the hooks modules of conversations and sampling."""
+    from qa_app.calibration import hooks as calibration_hooks
+    from qa_app.reviews import hooks as review_hooks
+
+    review_hooks.register()
+    calibration_hooks.register()
 
 
 def _register_blueprints(app: Flask) -> None:

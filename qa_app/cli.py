@@ -9,8 +9,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
-from qa_app.auth.roles import Role
 from qa_app.db import get_session
+from qa_app.org.roles import Role
 
 
 def alembic_config() -> object:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import Field, FieldList, FormField, SelectChoice
+from wtforms import Field, FieldList, FormField, SelectChoice, SubmitField
 
 from qa_app.untrusted import NUL
 
@@ -44,3 +44,9 @@ class Form(FlaskForm):
                 field.errors = [*field.errors, NUL_MESSAGE]
                 valid = False
         return valid
+
+
+class EmptyForm(Form):
+    """For button-only POSTs: it carries the CSRF token and nothing else."""
+
+    submit = SubmitField("Confirm")

@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Flask, url_for
 
-from qa_app.auth.roles import ORG_EDITORS, ORG_READERS, Role
 from qa_app.calibration.access import CALIBRATION_READERS
+from qa_app.org.roles import ORG_EDITORS, ORG_READERS, Role
 
 
 @dataclass(frozen=True)

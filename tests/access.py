@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qa_app.auth.roles import Role
+from qa_app.org.roles import Role
 
 ANONYMOUS = "anonymous"
 ROLES = [ANONYMOUS, *[role.value for role in Role]]

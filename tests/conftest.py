@@ -24,12 +24,12 @@ from sqlalchemy.orm import Session
 
 from qa_app import create_app
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.auth.services import create_user
 from qa_app.conversations.models import Conversation, ConversationTag, Message
 from qa_app.db import Model, make_engine
 from qa_app.models import import_all_models
 from qa_app.org.models import Agent, Partner, Team
+from qa_app.org.roles import Role
 
 PASSWORD = "correct horse battery"
 

@@ -1,4 +1,4 @@
-"""Route-access tables of the feature packages, merged into tests.test_permissions.ROUTE_ACCESS.
+"""Route-access tables of the feature packages, merged into tests.routes.ROUTE_ACCESS.
 
 Each feature keeps its table in its own module exporting ``ROUTES``, listed here, so features
 grow without all editing one shared file.

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qa_app.auth.roles import Role
 from qa_app.org.models import OrganisationSettings
+from qa_app.org.roles import Role
 from tests.conftest import Factory, login
 
 URL = "/admin/settings"

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
+from qa_app.org.roles import Role
 from tests.conftest import Factory, login
 
 

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from qa_app import create_app
-from qa_app.auth.roles import Role
+from qa_app.org.roles import Role
 from tests.conftest import Factory, login
 
 PACKAGE = Path(__file__).resolve().parents[1] / "qa_app"

@@ -9,7 +9,7 @@ from flask import Flask
 
 from qa_app import create_app
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
+from qa_app.org.roles import Role
 from tests.conftest import PASSWORD, Factory, login
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.org.models import Agent, Partner, Team
+from qa_app.org.roles import Role
 
 
 def _counts(db: Any) -> tuple[int, int, int, int]:

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from qa_app.auth.roles import Role
 from qa_app.org.models import Agent, AgentStatus, Partner, Team
+from qa_app.org.roles import Role
 from tests.conftest import Factory, login
 
 

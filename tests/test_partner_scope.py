@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from qa_app.auth.roles import Role
-from qa_app.auth.scope import NOTHING, Scope, scope_of, scoped
 from qa_app.org.models import Agent, Team
+from qa_app.org.roles import Role
+from qa_app.org.scope import NOTHING, Scope, scope_of, scoped
 from tests.conftest import Factory, login
-from tests.test_permissions import ROUTE_ACCESS, fill
+from tests.routes import ROUTE_ACCESS, fill
 
 SCOPED_PARAMETERS = ("<int:team_id>", "<int:agent_id>", "<int:conversation_id>")
 # The API takes bearer tokens only (a session gets 401); tests/api checks its scope with tokens.

@@ -10,8 +10,8 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from qa_app import create_app
-from qa_app.auth.roles import Role
 from qa_app.auth.tokens import create_token
+from qa_app.org.roles import Role
 from tests.conftest import Factory
 
 

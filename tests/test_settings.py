@@ -25,10 +25,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qa_app import create_app
-from qa_app.auth.roles import Role
 from qa_app.auth.tokens import create_token
 from qa_app.conversations.models import Message
 from qa_app.jobs.queue import queue_for
+from qa_app.org.roles import Role
 from tests.conftest import PASSWORD, Factory
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -13,8 +13,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from qa_app.auth.passwords import MIN_PASSWORD_LENGTH
-from qa_app.auth.roles import Role
 from qa_app.forms import Form, choices
+from qa_app.org.roles import Role
 
 NONE = 0  # the choice that means "no partner" / "no agent profile"
 

@@ -27,13 +27,12 @@ from qa_app.admin.forms import (
     UserForm,
 )
 from qa_app.auth import services
-from qa_app.auth.access import role_required
-from qa_app.auth.forms import EmptyForm
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.db import get_session
-from qa_app.forms import choices
+from qa_app.forms import EmptyForm, choices
+from qa_app.org.access import role_required
 from qa_app.org.models import Agent, Partner
+from qa_app.org.roles import Role
 from qa_app.org.services import organisation_settings
 from qa_app.pagination import page_args, paginate
 

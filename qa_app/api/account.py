@@ -7,7 +7,7 @@ from flask import Response, jsonify
 from qa_app.api.auth import api_roles, api_user
 from qa_app.api.blueprint import bp
 from qa_app.api.serializers import user_profile
-from qa_app.auth.roles import Role
+from qa_app.org.roles import Role
 
 
 @bp.get("/me")

@@ -15,9 +15,9 @@ from flask import g, request
 
 from qa_app.api.errors import ApiError
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.auth.tokens import user_for_token
 from qa_app.db import get_session
+from qa_app.org.roles import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
 

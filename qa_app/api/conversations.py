@@ -14,8 +14,6 @@ from qa_app.api.blueprint import bp
 from qa_app.api.errors import ApiError
 from qa_app.api.params import bool_arg, choice_arg, int_arg, moment_arg, text_arg
 from qa_app.api.serializers import conversation_detail, conversation_summary
-from qa_app.auth.roles import ORG_EDITORS, Role
-from qa_app.auth.scope import scoped
 from qa_app.conversations.importer import (
     UNKNOWN_AGENT_RULES,
     ImportFailed,
@@ -27,6 +25,8 @@ from qa_app.conversations.models import Conversation, ConversationTag, Message
 from qa_app.conversations.records import CHANNELS
 from qa_app.db import get_session
 from qa_app.org.models import Agent, Team
+from qa_app.org.roles import ORG_EDITORS, Role
+from qa_app.org.scope import scoped
 from qa_app.org.services import organisation_settings
 from qa_app.pagination import MAX_PER_PAGE, paginate
 

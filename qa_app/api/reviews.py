@@ -27,10 +27,10 @@ from qa_app.api.review_bodies import (
 )
 from qa_app.api.serializers import agent_ref, iso
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
-from qa_app.auth.scope import get_scoped
 from qa_app.conversations.models import Conversation
 from qa_app.db import get_session
+from qa_app.org.roles import Role
+from qa_app.org.scope import get_scoped
 from qa_app.pagination import MAX_PER_PAGE, paginate
 from qa_app.reviews import queries, services
 from qa_app.reviews.answers import MissingAnswers, ordered_criteria

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
+from qa_app.api.formats import iso
 from qa_app.auth.models import User
 from qa_app.conversations.models import Conversation, Message
 from qa_app.org.models import Agent, Partner, Team
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
 
 
 def agent_ref(agent: Agent | None) -> dict[str, Any] | None:

@@ -29,12 +29,6 @@ class ChangePasswordForm(Form):
     submit = SubmitField("Change password")
 
 
-class EmptyForm(Form):
-    """For button-only POSTs: it carries the CSRF token and nothing else."""
-
-    submit = SubmitField("Confirm")
-
-
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 

@@ -9,9 +9,9 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from qa_app.auth.roles import PARTNER_ROLES, Role
 from qa_app.db import Model, utcnow
 from qa_app.org.models import Agent, Partner
+from qa_app.org.roles import PARTNER_ROLES, Role
 
 _PARTNER_ROLE_SQL = ", ".join(f"'{role.value}'" for role in sorted(PARTNER_ROLES))
 

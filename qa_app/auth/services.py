@@ -15,10 +15,10 @@ from qa_app.auth.passwords import (
     needs_rehash,
     verify_password,
 )
-from qa_app.auth.roles import PARTNER_ROLES, Role
 from qa_app.auth.tokens import revoke_all_tokens
 from qa_app.db import utcnow
 from qa_app.org.models import Agent, Partner
+from qa_app.org.roles import PARTNER_ROLES, Role
 
 
 @cache

@@ -8,12 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from qa_app.auth.access import role_required
-from qa_app.auth.forms import CreateTokenForm, EmptyForm
+from qa_app.auth.forms import CreateTokenForm
 from qa_app.auth.models import ApiToken, User
-from qa_app.auth.roles import Role
 from qa_app.auth.tokens import create_token, revoke_token
 from qa_app.db import get_session
+from qa_app.forms import EmptyForm
+from qa_app.org.access import role_required
+from qa_app.org.roles import Role
 
 bp = Blueprint("tokens", __name__)
 

@@ -9,9 +9,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from qa_app.auth import services
-from qa_app.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
+from qa_app.auth.forms import ChangePasswordForm, LoginForm
 from qa_app.auth.passwords import verify_password
 from qa_app.db import get_session
+from qa_app.forms import EmptyForm
 
 bp = Blueprint("auth", __name__)
 LOGIN_REFUSED = (

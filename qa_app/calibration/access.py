@@ -17,8 +17,8 @@ from flask import abort
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
-from qa_app.auth.roles import IN_HOUSE_STAFF, Role
 from qa_app.calibration.models import CalibrationRater, CalibrationSession
+from qa_app.org.roles import IN_HOUSE_STAFF, Role
 
 FACILITATOR_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
 RATING_ROLES = frozenset({Role.QA_SPECIALIST, Role.PARTNER_QA})

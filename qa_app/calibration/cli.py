@@ -11,13 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.auth.services import find_user_by_email
 from qa_app.calibration import services
 from qa_app.calibration.access import FACILITATOR_ROLES, can_facilitate
 from qa_app.calibration.models import CalibrationSession
 from qa_app.conversations.models import Conversation
 from qa_app.db import get_session
+from qa_app.org.roles import Role
 from qa_app.sampling.periods import Period, PeriodError, parse_period
 from qa_app.scorecards.models import Scorecard, ScorecardVersion
 from qa_app.scorecards.services import published_version

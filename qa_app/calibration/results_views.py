@@ -6,8 +6,6 @@ from flask import Response, abort, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from qa_app.auth.access import role_required
-from qa_app.auth.roles import Role
 from qa_app.calibration import labels
 from qa_app.calibration import results as calibration_results
 from qa_app.calibration import trends as calibration_trends
@@ -22,6 +20,8 @@ from qa_app.calibration.export import results_csv
 from qa_app.calibration.models import CalibrationSession
 from qa_app.calibration.stats import ALPHA_READING_GUIDE, ALPHA_RELIABLE, ALPHA_TENTATIVE
 from qa_app.db import get_session
+from qa_app.org.access import role_required
+from qa_app.org.roles import Role
 
 SPARK_WIDTH = 120
 SPARK_HEIGHT = 24

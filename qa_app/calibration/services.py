@@ -32,7 +32,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.calibration.access import can_facilitate
 from qa_app.calibration.errors import CalibrationAnswerError as CalibrationAnswerError
 from qa_app.calibration.errors import CalibrationError
@@ -63,6 +62,7 @@ from qa_app.concurrency import try_insert
 from qa_app.conversations.models import Conversation
 from qa_app.db import utcnow
 from qa_app.org.models import Team
+from qa_app.org.roles import Role
 from qa_app.reviews.answers import AnswerInput, ordered_criteria
 from qa_app.scorecards.models import Criterion, ScorecardVersion, VersionStatus
 from qa_app.scorecards.scoring import NA, CriterionKind

@@ -17,8 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response
 
-from qa_app.auth.access import role_required
-from qa_app.auth.forms import EmptyForm
 from qa_app.calibration import (
     labels,
     queries,
@@ -60,7 +58,8 @@ from qa_app.calibration.services import (
 from qa_app.conversations import browse
 from qa_app.conversations.models import Conversation
 from qa_app.db import get_session, utcnow
-from qa_app.forms import choices
+from qa_app.forms import EmptyForm, choices
+from qa_app.org.access import role_required
 from qa_app.pagination import page_args, paginate
 from qa_app.reviews.answers import ordered_criteria
 from qa_app.reviews.forms import ScoringForm, answer_choices, scoring_form

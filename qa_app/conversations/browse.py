@@ -1,7 +1,7 @@
 """Browsing conversations: the filtered, sorted list query, its filter choices and page helpers.
 
 Everything here returns SQL statements or plain values; callers apply the partner scope
-(``qa_app.auth.scope.scoped``) to every statement over ``Conversation`` before running it.
+(``qa_app.org.scope.scoped``) to every statement over ``Conversation`` before running it.
 """
 
 from __future__ import annotations
@@ -14,16 +14,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, select, true
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 from sqlalchemy.sql.elements import ColumnElement
 
-from qa_app.auth.scope import scope_of, scoped
+from qa_app.conversations import hooks
 from qa_app.conversations.models import Conversation, ConversationTag, Message
 from qa_app.conversations.records import CHANNELS, normalise_tags
 from qa_app.conversations.search import matching_conversations
 from qa_app.org.models import Agent, Partner, Team
+from qa_app.org.scope import scope_of, scoped
 
 IN_HOUSE = 0  # the partner_id filter value that means "teams without a partner"
 MAX_TAG_FILTERS = 10
@@ -131,12 +132,15 @@ def _conditions(filters: ConversationFilters, dialect_name: str) -> list[ColumnE
     if filters.q and _has_words(filters.q):
         conditions.append(_full_text(dialect_name, filters.q))
     if filters.reviewed is not None:
-        from qa_app.reviews.models import Review, ReviewStatus
-
-        reviewed = select(Review.conversation_id).where(Review.status != ReviewStatus.DRAFT)
-        conditions.append(
-            Conversation.id.in_(reviewed) if filters.reviewed else Conversation.id.not_in(reviewed)
-        )
+        reviewed = hooks.reviewed_conversations()
+        if reviewed is None:  # no reviews feature: nothing is reviewed
+            conditions.append(false() if filters.reviewed else true())
+        else:
+            conditions.append(
+                Conversation.id.in_(reviewed)
+                if filters.reviewed
+                else Conversation.id.not_in(reviewed)
+            )
     return conditions
 
 

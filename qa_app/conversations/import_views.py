@@ -11,9 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from qa_app.auth.access import role_required
 from qa_app.auth.models import User
-from qa_app.auth.roles import ORG_EDITORS, Role
 from qa_app.conversations.import_forms import (
     FORMAT_LABELS,
     ImportOptionsForm,
@@ -27,6 +25,8 @@ from qa_app.conversations.models import ConversationImport
 from qa_app.conversations.uploads import Upload, UploadBusy, UploadStore
 from qa_app.db import get_session
 from qa_app.jobs.services import job_with_key
+from qa_app.org.access import role_required
+from qa_app.org.roles import ORG_EDITORS, Role
 from qa_app.org.services import organisation_settings
 from qa_app.pagination import page_args, paginate
 

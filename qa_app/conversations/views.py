@@ -6,19 +6,15 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
-from qa_app.auth.access import role_required
-from qa_app.auth.roles import Role
-from qa_app.auth.scope import get_scoped_or_404, scoped
-from qa_app.conversations import browse
+from qa_app.conversations import browse, hooks
 from qa_app.conversations.forms import ConversationFilterForm, list_args
 from qa_app.conversations.models import Conversation
 from qa_app.db import get_engine, get_session
+from qa_app.org.access import role_required
+from qa_app.org.roles import Role
+from qa_app.org.scope import get_scoped_or_404, scoped
 from qa_app.pagination import page_args, paginate
-from qa_app.reviews import queries as review_queries
-from qa_app.reviews.models import Review
-from qa_app.reviews.services import REVIEWER_ROLES
 
 bp = Blueprint("conversations", __name__, url_prefix="/conversations")
 
@@ -60,17 +56,10 @@ def transcript(conversation_id: int) -> str:
     """Show one conversation's messages and details."""
     session = get_session()
     conversation = get_scoped_or_404(session, Conversation, conversation_id, current_user)
-    reviews = session.scalars(
-        review_queries.visible_reviews(current_user)
-        .where(Review.conversation_id == conversation.id)
-        .options(selectinload(Review.reviewer), selectinload(Review.scorecard_version))
-        .order_by(Review.id)
-    ).all()
     return render_template(
         "conversations/transcript.html",
         conversation=conversation,
-        reviews=reviews,
-        can_review=current_user.role in REVIEWER_ROLES,
+        panels=hooks.transcript_panels(session, conversation, current_user),
         messages=browse.transcript_messages(session, conversation),
         redactions=browse.redaction_summary(conversation.redactions),
         metadata=browse.metadata_items(conversation.extra),

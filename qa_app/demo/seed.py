@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.auth.services import create_user, find_user_by_email
 from qa_app.org.models import Agent, Partner
+from qa_app.org.roles import Role
 from qa_app.org.services import get_or_create_partner, get_or_create_team, save_agent
 
 DEMO_DATA = Path(__file__).with_name("conversations-demo.jsonl.gz")

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from qa_app.auth.roles import ORG_EDITORS
 from qa_app.jobs.models import Job
+from qa_app.org.roles import ORG_EDITORS
 
 JOB_MANAGERS = ORG_EDITORS
 

@@ -9,13 +9,13 @@ from flask import Response, jsonify, url_for
 from qa_app.api.auth import api_roles, api_user
 from qa_app.api.blueprint import bp
 from qa_app.api.errors import ApiError
-from qa_app.api.serializers import iso
-from qa_app.auth.roles import Role
+from qa_app.api.formats import iso
 from qa_app.db import get_session
 from qa_app.jobs.models import Job, JobState
 from qa_app.jobs.queries import ProgressView, progress_view, public_parameters, visible_job
 from qa_app.jobs.queue import current_queue
 from qa_app.jobs.registry import kind_label
+from qa_app.org.roles import Role
 
 NOT_YOURS = "There is no such job, or it is not yours to see."
 

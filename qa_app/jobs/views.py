@@ -8,7 +8,6 @@ from flask import Blueprint, abort, make_response, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from qa_app.auth.access import role_required
 from qa_app.db import get_session
 from qa_app.forms import choices
 from qa_app.jobs.access import JOB_MANAGERS
@@ -24,6 +23,7 @@ from qa_app.jobs.queries import (
 )
 from qa_app.jobs.queue import Queue, current_queue
 from qa_app.jobs.registry import kind_label
+from qa_app.org.access import role_required
 from qa_app.pagination import page_args, paginate
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
-from qa_app.auth.scope import scoped
 from qa_app.org.models import Agent, AgentStatus, Partner, Team
+from qa_app.org.roles import Role
+from qa_app.org.scope import scoped
 
 
 @dataclass(frozen=True)

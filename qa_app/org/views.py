@@ -8,15 +8,14 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from qa_app.auth.access import role_required
-from qa_app.auth.forms import EmptyForm
-from qa_app.auth.roles import ORG_EDITORS, ORG_READERS, Role
-from qa_app.auth.scope import get_scoped_or_404, scoped
 from qa_app.db import get_session
-from qa_app.forms import choices
+from qa_app.forms import EmptyForm, choices
 from qa_app.org import services
+from qa_app.org.access import role_required
 from qa_app.org.forms import IN_HOUSE, AgentForm, PartnerForm, TeamForm
 from qa_app.org.models import Agent, AgentStatus, Partner, Team
+from qa_app.org.roles import ORG_EDITORS, ORG_READERS, Role
+from qa_app.org.scope import get_scoped_or_404, scoped
 from qa_app.pagination import id_arg, page_args, paginate
 
 bp = Blueprint("org", __name__, url_prefix="/org")

@@ -8,7 +8,7 @@ from flask import Blueprint
 from flask_login import current_user
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
+from qa_app.org.roles import Role
 from qa_app.reviews.forms import answer_choices
 from qa_app.reviews.models import ReviewStatus
 

@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
-from qa_app.auth.scope import scope_of
 from qa_app.concurrency import insert_once, lock_row
 from qa_app.conversations.models import Conversation
 from qa_app.db import utcnow
+from qa_app.org.roles import Role
+from qa_app.org.scope import scope_of
 from qa_app.reviews.answers import ReviewError
 from qa_app.reviews.models import Review, ReviewEvent, ReviewStatus
 from qa_app.sampling.models import AssignmentStatus, ReviewAssignment

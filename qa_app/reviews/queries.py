@@ -11,9 +11,9 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
-from qa_app.auth.scope import scoped
 from qa_app.conversations.models import Conversation
 from qa_app.org.models import Agent, Team
+from qa_app.org.scope import scoped
 from qa_app.reviews.models import Review, ReviewStatus
 from qa_app.reviews.services import SCORED_STATUSES
 from qa_app.reviews.stats import PooledSD, ScoreSummary, ScoreSums, pooled_sd, summarise

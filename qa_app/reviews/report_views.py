@@ -9,11 +9,11 @@ from typing import Any
 from flask import render_template, request
 from flask_login import current_user
 
-from qa_app.auth.access import role_required
-from qa_app.auth.scope import get_scoped_or_404
 from qa_app.conversations import browse
 from qa_app.db import get_session, utcnow
+from qa_app.org.access import role_required
 from qa_app.org.models import Agent
+from qa_app.org.scope import get_scoped_or_404
 from qa_app.pagination import page_args, paginate
 from qa_app.reviews import queries
 from qa_app.reviews.blueprint import REVIEW_READERS, bp

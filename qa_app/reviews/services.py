@@ -24,8 +24,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.db import utcnow
+from qa_app.org.roles import Role
 from qa_app.reviews.answers import (
     AnswerInput,
     ReviewError,

@@ -2,7 +2,7 @@
 
 Administrators and managers manage plans and every assignment (reassign, skip); QA specialists
 and partner QA see the assignments given to them; partner viewers see their partner's. Everything
-is partner-scoped on top (qa_app/auth/scope.py). Agents see none.
+is partner-scoped on top (qa_app/org/scope.py). Agents see none.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from qa_app.auth.roles import ORG_EDITORS, Role
-from qa_app.auth.scope import scoped
+from qa_app.org.roles import ORG_EDITORS, Role
+from qa_app.org.scope import scoped
 from qa_app.sampling.models import ReviewAssignment
 
 PLAN_MANAGERS = ORG_EDITORS

@@ -21,9 +21,9 @@ restriction"; keys combine with AND, the values of one list with OR:
 ``min_handle_seconds`` int   handle time at least this long (unknown handle times are left out)
 ====================  =====  ===================================================================
 
-Whatever the filters, a conversation is not a candidate when it has been reviewed (a review other
-than a draft), has an open or in-progress assignment, or is in a calibration session (see
-``calibration_exclusions``).
+Whatever the filters, a conversation is not a candidate when it has an open or in-progress
+assignment, nor when a feature above sampling excludes it (``qa_app.sampling.hooks``): reviewed
+conversations (a review other than a draft), conversations of calibration sessions.
 
 Params (``SamplingPlan.params``) by strategy; ``options.normalise_params`` checks them and stores
 the risk weights explicitly, so a plan keeps the weights it was saved with:
@@ -74,10 +74,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from qa_app.calibration.models import CalibrationItem
 from qa_app.conversations.models import Conversation, ConversationTag
 from qa_app.org.models import Agent, Team
-from qa_app.reviews.models import Review, ReviewStatus
+from qa_app.sampling.hooks import candidate_exclusions
 from qa_app.sampling.models import AssignmentStatus, ReviewAssignment, SamplingPlan, Strategy
 from qa_app.sampling.options import IN_HOUSE, RISKS, risk_label, risk_weight
 from qa_app.sampling.periods import Period
@@ -96,11 +95,6 @@ def candidate_window(filters: Mapping[str, Any], period: Period) -> tuple[dateti
     return (period.end - timedelta(days=days) if days else period.start), period.end
 
 
-def calibration_exclusions() -> list[ColumnElement[bool]]:
-    """Conversations of calibration sessions are scored there, blind: keep them out of sampling."""
-    return [~exists().where(CalibrationItem.conversation_id == Conversation.id)]
-
-
 def _has_tag(tags: Iterable[str]) -> ColumnElement[bool]:
     return exists().where(
         ConversationTag.conversation_id == Conversation.id, ConversationTag.tag.in_(list(tags))
@@ -117,13 +111,10 @@ def candidate_query(filters: Mapping[str, Any], window: tuple[datetime, datetime
         Conversation.started_at >= start,
         Conversation.started_at < end,
         ~exists().where(
-            Review.conversation_id == Conversation.id, Review.status != ReviewStatus.DRAFT
-        ),
-        ~exists().where(
             ReviewAssignment.conversation_id == Conversation.id,
             ReviewAssignment.status.in_(OPEN_STATUSES),
         ),
-        *calibration_exclusions(),
+        *candidate_exclusions(),
     ]
     if partner_ids := filters.get("partner_ids"):
         partners = [partner_id for partner_id in partner_ids if partner_id != IN_HOUSE]

@@ -13,12 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.conversations.models import Conversation
 from qa_app.db import utcnow
 from qa_app.org.models import Agent, Partner, Team
-from qa_app.reviews.services import release_draft
-from qa_app.sampling import engine
+from qa_app.org.roles import Role
+from qa_app.sampling import engine, hooks
 from qa_app.sampling.models import (
     AssignmentEvent,
     AssignmentStatus,
@@ -485,7 +484,7 @@ def skip(
         )
     released = None
     if assignment.status == AssignmentStatus.IN_PROGRESS:
-        released = release_draft(session, assignment, by=by)
+        released = hooks.release_work(session, assignment, by)
     assignment.status = AssignmentStatus.SKIPPED
     assignment.skip_reason = reason
     assignment.skipped_by_id = by.id if by is not None else None
@@ -495,7 +494,7 @@ def skip(
         assignment,
         by,
         "skipped",
-        {"reason": reason, "released_review_id": released.id if released else None},
+        {"reason": reason, "released_review_id": released},
         at=assignment.skipped_at,
     )
     return assignment

@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
-from qa_app.auth.access import role_required
 from qa_app.auth.models import User
-from qa_app.auth.scope import get_scoped_or_404
 from qa_app.conversations.models import Conversation
 from qa_app.db import get_session
 from qa_app.forms import choices
+from qa_app.org.access import role_required
 from qa_app.org.models import Agent, AgentStatus, Partner, Team
+from qa_app.org.scope import get_scoped_or_404
 from qa_app.pagination import page_args, paginate
 from qa_app.sampling import services
 from qa_app.sampling.access import ASSIGNMENT_READERS, PLAN_MANAGERS, visible_assignments

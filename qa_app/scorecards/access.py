@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import Select, false, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from qa_app.auth.roles import IN_HOUSE_STAFF, ORG_EDITORS, Role
-from qa_app.auth.scope import scope_of
 from qa_app.org.models import Agent, Team
+from qa_app.org.roles import IN_HOUSE_STAFF, ORG_EDITORS, Role
+from qa_app.org.scope import scope_of
 from qa_app.scorecards.models import Scorecard, ScorecardTarget, ScorecardVersion, VersionStatus
 
 SCORECARD_EDITORS = ORG_EDITORS

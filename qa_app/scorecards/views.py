@@ -10,11 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from qa_app.auth.access import role_required
-from qa_app.auth.forms import EmptyForm
 from qa_app.conversations.records import CHANNELS
 from qa_app.db import get_session
-from qa_app.forms import choices
+from qa_app.forms import EmptyForm, choices
+from qa_app.org.access import role_required
 from qa_app.org.models import Team
 from qa_app.scorecards import services
 from qa_app.scorecards.access import (

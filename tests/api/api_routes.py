@@ -1,4 +1,4 @@
-"""Expected access per role for this feature's routes (merged into tests.test_permissions).
+"""Expected access per role for this feature's routes (merged into tests.routes).
 
 The API answers 401 to every cookie-only request, logged in or not: only a bearer token
 authenticates it. Its real role matrix is tested with tokens in test_conversations_api.py.

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.auth.tokens import create_token
+from qa_app.org.roles import Role
 from qa_app.reviews import services as review_services
 from qa_app.sampling import services
 from qa_app.sampling.models import (
@@ -23,14 +23,12 @@ from qa_app.sampling.models import (
     AssignmentStatus,
     ReviewAssignment,
     SamplingPlan,
-    Strategy,
 )
-from qa_app.sampling.periods import parse_period
 from tests.conftest import Factory
 from tests.reviews.factories import Card, published_scorecard
+from tests.sampling.factories import WEEK, make_plan
 from tests.statements import recorded_statements
 
-WEEK = parse_period("2026-W40")  # Monday 2026-09-28 to Monday 2026-10-05, UTC
 URL = "/api/v1/assignments"
 
 
@@ -52,23 +50,6 @@ class World:
 
     def headers(self, db: Session, who: str) -> dict[str, str]:
         return bearer(db, self.users[who])
-
-
-def make_plan(db: Session, card: Card, name: str, reviewers: list[User], size: int) -> SamplingPlan:
-    plan = services.save_plan(
-        db,
-        None,
-        services.PlanInput(
-            name=name,
-            scorecard_id=card.scorecard.id,
-            strategy=Strategy.UNIFORM,
-            params={"size": size},
-            seed=42,
-            reviewer_ids=[user.id for user in reviewers],
-        ),
-    )
-    db.commit()
-    return plan
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.auth.tokens import create_token, revoke_token
 from qa_app.conversations.models import Conversation, ConversationImport, Message
 from qa_app.org.models import Agent, OrganisationSettings, Team
+from qa_app.org.roles import Role
 from tests.conftest import Factory, login
 from tests.statements import recorded_statements
 

@@ -9,25 +9,24 @@ from __future__ import annotations
 
 import json
 import re
-from importlib import resources
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.auth.tokens import create_token
 from qa_app.calibration import services as calibration_services
+from qa_app.org.roles import Role
 from qa_app.sampling import services as sampling_services
-from tests.api.test_assignments import WEEK, make_plan
+from tests.api.openapi_checks import check_answer, load_document, resolve, response_schema
 from tests.calibration.factories import calibration_world, rate
 from tests.conftest import Factory
 from tests.reviews.factories import published_scorecard
+from tests.sampling.factories import WEEK, make_plan
 
 PREFIX = "/api/v1"
 METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
@@ -35,40 +34,13 @@ METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
-    text = resources.files("qa_app.api").joinpath("openapi.json").read_text(encoding="utf-8")
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
+    return load_document()
 
 
 def bearer(db: Session, user: User) -> dict[str, str]:
     _, secret = create_token(db, user, "test")
     db.commit()
     return {"Authorization": f"Bearer {secret}"}
-
-
-def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    """Follow local $refs to the schema itself."""
-    while "$ref" in schema:
-        node: Any = document
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            node = node[part]
-        schema = node
-    return schema
-
-
-def response_schema(document: dict[str, Any], path: str, method: str, status: int) -> Any:
-    response = resolve(document, document["paths"][path][method]["responses"][str(status)])
-    return response["content"]["application/json"]["schema"]
-
-
-def check_answer(document: dict[str, Any], schema: dict[str, Any], answer: Any) -> None:
-    """The answer has every required key, no undocumented key, and validates in full."""
-    target = resolve(document, schema)
-    assert set(target["required"]) <= set(answer), "documented as required but missing"
-    assert set(answer) <= set(target["properties"]), "answered but not documented"
-    root = {"components": document["components"], **schema}
-    errors = sorted(Draft202012Validator(root).iter_errors(answer), key=str)
-    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
 
 
 # The document itself ----------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from qa_app import create_app
 from qa_app.auth.models import ApiToken, User
-from qa_app.auth.roles import Role
 from qa_app.auth.tokens import create_token
+from qa_app.org.roles import Role
 from tests.conftest import Factory, login
 
 SECRET = re.compile(r"qa_[A-Za-z0-9_-]{43}")

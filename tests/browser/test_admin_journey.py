@@ -7,18 +7,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from qa_app.auth.roles import Role
 from qa_app.org.models import Team
-from tests.conftest import PASSWORD, Factory
+from qa_app.org.roles import Role
+from tests.browser.pages import log_in
+from tests.conftest import Factory
 
 expect = pytest.importorskip("playwright.sync_api").expect
-
-
-def log_in(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_admin_logs_in_and_creates_a_team(page: Any, make: Factory, db: Any) -> None:

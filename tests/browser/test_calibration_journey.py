@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from qa_app.auth.roles import Role
 from qa_app.calibration import services
 from qa_app.calibration.models import CalibrationRating, CalibrationSession, RatingStatus
 from qa_app.calibration.results import compute_results
 from qa_app.db import utcnow
-from tests.browser.test_admin_journey import log_in
+from qa_app.org.roles import Role
+from tests.browser.pages import log_in
 from tests.conftest import Factory
 from tests.reviews.factories import MIXED_SCORE, PERFECT, published_scorecard
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from qa_app.auth.roles import Role
-from tests.browser.test_admin_journey import log_in
+from qa_app.org.roles import Role
+from tests.browser.pages import log_in
 from tests.conftest import Factory
 
 expect = pytest.importorskip("playwright.sync_api").expect

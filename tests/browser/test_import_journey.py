@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from qa_app.auth.roles import Role
 from qa_app.conversations.models import Conversation, ConversationImport
-from tests.browser.test_admin_journey import log_in
+from qa_app.org.roles import Role
+from tests.browser.pages import log_in
 from tests.conftest import Factory
 
 expect = pytest.importorskip("playwright.sync_api").expect

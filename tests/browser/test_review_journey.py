@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from qa_app.auth.roles import Role
+from qa_app.org.roles import Role
 from qa_app.reviews.models import Review, ReviewStatus
-from tests.browser.test_admin_journey import log_in
+from tests.browser.pages import log_in
 from tests.conftest import Factory
 from tests.reviews.factories import MIXED_SCORE, assignment, published_scorecard
 

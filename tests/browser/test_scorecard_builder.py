@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from qa_app.auth.roles import Role
+from qa_app.org.roles import Role
 from tests.conftest import PASSWORD, Factory
 from tests.scorecards.helpers import build_draft
 

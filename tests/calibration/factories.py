@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.calibration import services
 from qa_app.calibration.models import CalibrationRating, CalibrationSession
 from qa_app.conversations.models import Conversation
 from qa_app.db import utcnow
+from qa_app.org.roles import Role
 from tests.conftest import Factory
 from tests.reviews.factories import PERFECT, Card, published_scorecard
 

@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.calibration.models import (
     CalibrationAnswer,
     CalibrationItem,
@@ -33,6 +32,7 @@ from qa_app.calibration.models import (
 )
 from qa_app.conversations.models import Conversation
 from qa_app.org.models import Partner
+from qa_app.org.roles import Role
 from tests.conftest import Factory
 from tests.reviews.factories import Card, published_scorecard
 

@@ -1,4 +1,4 @@
-"""Expected access per role for the calibration routes (merged into tests.test_permissions).
+"""Expected access per role for the calibration routes (merged into tests.routes).
 
 Filled with the objects of tests.calibration.factories.permission_world: a revealed session on
 the world's conversation, rated by the world's manager, QA specialist and partner QA, so every

@@ -11,9 +11,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.calibration.models import CalibrationItem, CalibrationRater, CalibrationSession
 from qa_app.conversations.models import Conversation
+from qa_app.org.roles import Role
 from tests.conftest import Factory
 from tests.reviews.factories import Card, published_scorecard
 

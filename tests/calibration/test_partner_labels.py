@@ -19,12 +19,12 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.auth.tokens import create_token
 from qa_app.calibration import labels, services
 from qa_app.calibration.models import CalibrationSession
 from qa_app.db import utcnow
 from qa_app.org.models import Partner
+from qa_app.org.roles import Role
 from tests.conftest import Factory, login
 from tests.reviews.factories import MIXED, PERFECT, Card, published_scorecard
 

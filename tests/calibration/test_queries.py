@@ -9,10 +9,10 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.calibration import queries, services
 from qa_app.calibration.models import CalibrationSession, RatingStatus
 from qa_app.db import utcnow
+from qa_app.org.roles import Role
 from qa_app.reviews.answers import ordered_criteria
 from tests.calibration.factories import calibration_world, rate
 from tests.conftest import Factory, login

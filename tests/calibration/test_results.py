@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qa_app.auth.roles import Role
 from qa_app.calibration import stats
 from qa_app.calibration.access import can_facilitate, visible_sessions_query
 from qa_app.calibration.export import HEADER, csv_safe, results_csv
@@ -30,6 +29,7 @@ from qa_app.calibration.results import (
     visible_to,
 )
 from qa_app.calibration.trends import store_group_results, trends
+from qa_app.org.roles import Role
 from tests.calibration.results_world import (
     ANSWERS,
     SCORES,

@@ -12,11 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.calibration.models import SessionStatus
 from qa_app.calibration.results import compute_results
 from qa_app.calibration.trends import store_group_results
 from qa_app.db import utcnow
+from qa_app.org.roles import Role
 from tests.calibration.results_world import ResultsWorld, results_world
 from tests.conftest import Factory, login
 

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from qa_app.auth.roles import Role
 from qa_app.calibration import services
 from qa_app.calibration.models import (
     CalibrationGroupResult,
@@ -17,6 +16,7 @@ from qa_app.calibration.models import (
     SessionStatus,
 )
 from qa_app.calibration.services import CalibrationAnswerError, CalibrationError, SessionInput
+from qa_app.org.roles import Role
 from qa_app.sampling import engine
 from qa_app.scorecards.models import VersionStatus
 from tests.conftest import Factory

@@ -1,4 +1,4 @@
-"""Expected access per role for this feature's routes (merged into tests.test_permissions)."""
+"""Expected access per role for this feature's routes (merged into tests.routes)."""
 
 from __future__ import annotations
 

@@ -17,11 +17,11 @@ from qa_app.conversations.formats.csv import parse_csv
 from qa_app.conversations.formats.jsonl import parse_jsonl
 from qa_app.conversations.records import ParsedItem
 from qa_app.untrusted import JsonTooDeep, loads, nul_paths
-from tests.conversations.test_formats_intercom import conversation as intercom_conversation
-from tests.conversations.test_formats_intercom import parse_one as parse_intercom_one
-from tests.conversations.test_formats_zendesk import parse_one as parse_zendesk_one
-from tests.conversations.test_formats_zendesk import ticket
-from tests.conversations.test_importer import conversation
+from tests.conversations.factories import conversation
+from tests.conversations.intercom_samples import conversation as intercom_conversation
+from tests.conversations.intercom_samples import parse_one as parse_intercom_one
+from tests.conversations.zendesk_samples import parse_one as parse_zendesk_one
+from tests.conversations.zendesk_samples import ticket
 
 NUL_REASON = "contains a NUL character"
 

@@ -12,11 +12,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from qa_app.auth.roles import Role
 from qa_app.conversations import browse
 from qa_app.conversations.browse import ConversationFilters, SortKey
 from qa_app.conversations.models import Conversation
 from qa_app.org.models import Agent, Partner, Team
+from qa_app.org.roles import Role
 from tests.conftest import Factory, login
 from tests.statements import recorded_statements
 

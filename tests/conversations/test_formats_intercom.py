@@ -13,46 +13,10 @@ import pytest
 
 from qa_app.conversations.formats import FORMATS, detect_format, open_text
 from qa_app.conversations.formats.intercom import parse_intercom
-from qa_app.conversations.records import AgentRef, ConversationRecord, MessageRecord, ParsedItem
+from qa_app.conversations.records import AgentRef, ConversationRecord, MessageRecord
+from tests.conversations.intercom_samples import T0, conversation, parse_one
 
 FIXTURE = Path(__file__).parent / "fixtures" / "intercom_conversations.json"
-T0 = 1788336000  # 2026-09-02T08:00:00Z
-
-
-def conversation(**changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "type": "conversation",
-        "id": "77",
-        "created_at": T0,
-        "state": "open",
-        "admin_assignee_id": None,
-        "source": {
-            "type": "conversation",
-            "delivered_as": "customer_initiated",
-            "body": "<p>Hello</p>",
-            "author": {"type": "user", "id": "u1", "name": "Sam"},
-        },
-        "conversation_parts": {
-            "type": "conversation_part.list",
-            "conversation_parts": [
-                {
-                    "part_type": "comment",
-                    "body": "<p>Hi Sam</p>",
-                    "created_at": T0 + 60,
-                    "author": {"type": "admin", "id": "9", "name": "Ana"},
-                },
-            ],
-        },
-    }
-    for key, value in changes.items():
-        data[key] = value
-    return data
-
-
-def parse_one(data: dict[str, Any]) -> ParsedItem:
-    items = list(parse_intercom(io.StringIO(json.dumps(data) + "\n")))
-    assert len(items) == 1
-    return items[0]
 
 
 def record_of(data: dict[str, Any]) -> ConversationRecord:

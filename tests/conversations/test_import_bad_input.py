@@ -18,10 +18,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from qa_app.auth.roles import Role
 from qa_app.conversations.formats import detect_format
+from qa_app.org.roles import Role
 from tests.conftest import Factory, login
-from tests.conversations.test_importer import conversation as canonical
+from tests.conversations.factories import conversation as canonical
 from tests.security.bad_input_support import DEEP, NUL, bearer, row_counts
 
 # Imports: NUL, times, nesting, sizes, empty files -----------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from qa_app.conversations.models import Conversation, Message
 from qa_app.org.models import Agent
-from tests.conversations.test_importer import conversation, demo_lines
+from tests.conversations.factories import conversation, demo_lines
 
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:

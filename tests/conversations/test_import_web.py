@@ -19,46 +19,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.conversations.models import Conversation, ConversationImport, Message
 from qa_app.conversations.uploads import UploadBusy, UploadStore, is_token
 from qa_app.org.models import Agent, OrganisationSettings
+from qa_app.org.roles import Role
 from tests.conftest import Factory, login
+from tests.conversations.web_upload import COMMIT, PREVIEW, commit, jsonl, line, token_in, upload
 
 FIXTURES = Path(__file__).parent / "fixtures"
-PREVIEW = "/conversations/import/preview"
 REVIEW = "/conversations/import/review"
-COMMIT = "/conversations/import/commit"
 DISCARD = "/conversations/import/discard"
 HISTORY = "/conversations/import/history"
 BLOCKED = "Nothing will be imported while there are problems"
-
-
-def line(external_id: str, **overrides: Any) -> dict[str, Any]:
-    """One valid conversation in the canonical format; ``overrides`` replace or drop keys."""
-    conversation: dict[str, Any] = {
-        "external_id": external_id,
-        "source": "shop",
-        "channel": "chat",
-        "agent": {"external_id": "ag-web-1", "name": "Ana Lima", "team": "Tier 1 Chat"},
-        "started_at": "2026-09-01T08:00:00+00:00",
-        "ended_at": "2026-09-01T08:10:00+00:00",
-        "csat": 4,
-        "messages": [
-            {"speaker": "customer", "text": f"Where is parcel {external_id}?"},
-            {"speaker": "agent", "text": "It ships tomorrow."},
-        ],
-    }
-    for key, value in overrides.items():
-        if value is None:
-            conversation.pop(key, None)
-        else:
-            conversation[key] = value
-    return conversation
-
-
-def jsonl(*conversations: dict[str, Any]) -> bytes:
-    return "".join(json.dumps(c) + "\n" for c in conversations).encode()
 
 
 @pytest.fixture(autouse=True)
@@ -78,29 +50,6 @@ def manager(make: Factory) -> User:
 def web(client: FlaskClient, manager: User) -> FlaskClient:
     login(client, manager)
     return client
-
-
-def upload(client: FlaskClient, content: bytes, filename: str, **options: Any) -> Any:
-    data: dict[str, Any] = {"format": "", "source": "", "unknown_agents": "create"}
-    data.update(options)
-    if data.pop("partial", False):
-        data["partial"] = "y"
-    data["file"] = (io.BytesIO(content), filename)
-    return client.post(PREVIEW, data=data, content_type="multipart/form-data")
-
-
-def token_in(response: Any) -> str:
-    found = re.search(r'name="token" value="([^"]+)"', response.get_data(as_text=True))
-    assert found, "the preview has no upload token"
-    return found.group(1)
-
-
-def commit(client: FlaskClient, token: str, **options: Any) -> Any:
-    data: dict[str, Any] = {"token": token, "format": "", "source": "", "unknown_agents": "create"}
-    data.update(options)
-    if data.pop("partial", False):
-        data["partial"] = "y"
-    return client.post(COMMIT, data=data)
 
 
 def commit_as_previewed(client: FlaskClient, preview: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Expected access per role for the job routes (merged into tests.test_permissions).
+"""Expected access per role for the job routes (merged into tests.routes).
 
 The world's job was started by another QA specialist: administrators and managers see it, any
 other role gets 404 for it (a job out of sight is not known to exist), and 403 for the list.

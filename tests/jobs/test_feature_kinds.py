@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.conversations.importer import ImportOptions
 from qa_app.conversations.jobs import IMPORT_KIND, start_import, upload_store
 from qa_app.conversations.models import Conversation, ConversationImport
@@ -22,8 +21,9 @@ from qa_app.conversations.uploads import Upload
 from qa_app.jobs import services
 from qa_app.jobs.models import Job, JobState
 from qa_app.jobs.queue import Queue
-from tests.conftest import Factory
-from tests.conversations.test_import_web import jsonl, line
+from qa_app.org.roles import Role
+from tests.conftest import Factory, login
+from tests.conversations.web_upload import commit, jsonl, line, token_in, upload
 from tests.jobs.conftest import finished, wait_for, wait_until_queue_empty
 from tests.sampling.world import sampling_world
 
@@ -149,9 +149,6 @@ def test_a_large_web_upload_is_imported_by_a_job_with_its_progress_page(
     backend: Queue,
     start_worker: StartWorker,
 ) -> None:
-    from tests.conftest import login
-    from tests.conversations.test_import_web import commit, token_in, upload
-
     app.config["QA_IMPORT_BACKGROUND_BYTES"] = 100  # every file here counts as large
     login(client, manager)
     preview = upload(client, jsonl(*(line(f"w-{n}") for n in range(4))), "big.jsonl")
@@ -178,9 +175,6 @@ def test_a_large_web_upload_is_imported_by_a_job_with_its_progress_page(
 def test_a_small_web_upload_is_still_imported_within_the_request(
     client: Any, db: Session, manager: User, sqlite_queue: Queue
 ) -> None:
-    from tests.conftest import login
-    from tests.conversations.test_import_web import commit, token_in, upload
-
     login(client, manager)
     token = token_in(upload(client, jsonl(line("s-1")), "small.jsonl"))
     assert commit(client, token).status_code == 302

@@ -13,12 +13,12 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.auth.tokens import create_token
 from qa_app.db import utcnow
 from qa_app.jobs.models import Job, JobState
 from qa_app.jobs.queue import Queue
-from tests.api.test_openapi import check_answer, response_schema
+from qa_app.org.roles import Role
+from tests.api.openapi_checks import check_answer, response_schema
 from tests.conftest import Factory, login
 
 ROLES = [role for role in Role]

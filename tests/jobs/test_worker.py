@@ -13,11 +13,11 @@ from flask import Flask
 from huey.consumer import Consumer
 from sqlalchemy.orm import Session
 
-from qa_app.auth.roles import Role
 from qa_app.db import utcnow
 from qa_app.jobs import services
 from qa_app.jobs.models import Job, JobState
 from qa_app.jobs.queue import Queue
+from qa_app.org.roles import Role
 from tests.conftest import Factory
 from tests.jobs import kinds
 from tests.jobs.conftest import finished, wait_for, wait_until_queue_empty

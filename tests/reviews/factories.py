@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.conversations.models import Conversation
 from qa_app.db import utcnow
 from qa_app.org.models import Agent
+from qa_app.org.roles import Role
 from qa_app.reviews import services
 from qa_app.reviews.models import Review, ReviewStatus
 from qa_app.sampling.models import AssignmentStatus, ReviewAssignment

@@ -1,4 +1,4 @@
-"""Expected access per role for this feature's routes (merged into tests.test_permissions).
+"""Expected access per role for this feature's routes (merged into tests.routes).
 
 Filled with the objects of tests.reviews.factories.review_world: reviews of partner A's agent A
 by a QA specialist who is none of the World's users, so in scope for every role.

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.conversations.models import Conversation
 from qa_app.org.models import Agent
+from qa_app.org.roles import Role
 from qa_app.reviews.models import DisputeOutcome, Review, ReviewEvent, ReviewStatus
 from qa_app.sampling.models import AssignmentStatus, ReviewAssignment
 from tests.conftest import Factory, login

@@ -13,9 +13,9 @@ from scipy import stats as scipy_stats
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.calibration.stats import mean_ci
 from qa_app.org.models import Agent, Team
+from qa_app.org.roles import Role
 from qa_app.reviews import queries
 from qa_app.reviews.models import ReviewStatus
 from qa_app.reviews.report_views import months_ago

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qa_app.auth.roles import Role
+from qa_app.org.roles import Role
 from qa_app.sampling.models import ReviewAssignment, SamplingRun, Strategy
 from qa_app.sampling.periods import current_week
 from tests.conftest import Factory

@@ -14,7 +14,7 @@ from scipy import stats
 from sqlalchemy import BigInteger, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from qa_app.auth.roles import Role
+from qa_app.org.roles import Role
 from qa_app.reviews.models import Review, ReviewStatus
 from qa_app.sampling import engine
 from qa_app.sampling.models import (

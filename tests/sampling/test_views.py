@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
+from qa_app.org.roles import Role
 from qa_app.reviews import services as review_services
 from qa_app.reviews.models import Review
 from qa_app.sampling import services

@@ -1,4 +1,4 @@
-"""Sampling objects for the route-permission world (tests.test_permissions.build_world)."""
+"""Sampling objects for the route-permission world (tests.routes.build_world)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Expected access per role for this feature's routes (merged into tests.test_permissions).
+"""Expected access per role for this feature's routes (merged into tests.routes).
 
 Every role may read the world's published scorecard (agents and partner users see published and
 retired versions only; test_views.py checks drafts and scope). Admins and managers edit; the

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qa_app.auth.roles import Role
+from qa_app.org.roles import Role
 from qa_app.scorecards import services
 from qa_app.scorecards.models import Criterion, Scorecard, ScorecardVersion, VersionStatus
 from tests.conftest import Factory, login

@@ -1,4 +1,4 @@
-"""Scorecard objects for the route-permission world (tests.test_permissions.build_world)."""
+"""Scorecard objects for the route-permission world (tests.routes.build_world)."""
 
 from __future__ import annotations
 

@@ -9,16 +9,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.auth.tokens import create_token
 from qa_app.conversations.models import Conversation
 from qa_app.db import Model
+from qa_app.org.roles import Role
 from qa_app.sampling import services as sampling_services
 from qa_app.sampling.models import ReviewAssignment
 from qa_app.untrusted import MAX_ID
-from tests.api.test_assignments import WEEK, make_plan
 from tests.conftest import Factory
 from tests.reviews.factories import Card, published_scorecard
+from tests.sampling.factories import WEEK, make_plan
 
 NUL = "\x00"
 HUGE = "99999999999999999999"  # past 64 bits

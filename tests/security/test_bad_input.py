@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from wtforms import FieldList, FormField, StringField
 from wtforms import Form as PlainForm
 
-from qa_app.auth.roles import Role
 from qa_app.forms import NUL_MESSAGE, Form
+from qa_app.org.roles import Role
 from qa_app.reviews import services as review_services
 from qa_app.sampling.models import AssignmentStatus, ReviewAssignment
 from tests.calibration.factories import calibration_world

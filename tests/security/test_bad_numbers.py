@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from qa_app.auth.roles import Role
 from qa_app.calibration.forms import parse_ids
+from qa_app.org.roles import Role
 from qa_app.untrusted import MAX_ID
 from tests.conftest import Factory, login
 from tests.reviews.factories import PERFECT

@@ -27,7 +27,7 @@ from werkzeug.datastructures import MultiDict
 from qa_app.auth.tokens import create_token
 from qa_app.db import Model
 from tests.conftest import Factory, login
-from tests.test_permissions import ROUTE_ACCESS, build_world
+from tests.routes import ROUTE_ACCESS, build_world
 
 EXAMPLES = int(os.environ.get("QA_FUZZ_EXAMPLES", "6"))
 

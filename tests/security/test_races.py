@@ -29,7 +29,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.roles import Role
 from qa_app.auth.tokens import create_token
 from qa_app.calibration import rating as calibration_rating
 from qa_app.calibration import services as calibration
@@ -43,6 +42,7 @@ from qa_app.conversations.models import Conversation
 from qa_app.db import utcnow
 from qa_app.org import services as org
 from qa_app.org.models import Partner
+from qa_app.org.roles import Role
 from qa_app.reviews import drafts
 from qa_app.reviews import services as reviews
 from qa_app.reviews.models import Review, ReviewAnswer, ReviewStatus

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import ApiToken, User
-from qa_app.auth.roles import Role
 from qa_app.auth.tokens import create_token
 from qa_app.db import utcnow
 from qa_app.org.models import Partner
+from qa_app.org.roles import Role
 from tests.conftest import PASSWORD, Factory, login
 
 JSONL = "application/x-ndjson"

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import abort, current_app
 from flask_login import current_user
 
-from qa_app.auth.roles import Role
+from qa_app.org.roles import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
 

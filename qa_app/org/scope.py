@@ -15,7 +15,7 @@ from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from qa_app.auth.roles import IN_HOUSE_STAFF, PARTNER_ROLES, Role
+from qa_app.org.roles import IN_HOUSE_STAFF, PARTNER_ROLES, Role
 
 
 class PartnerOwned(Protocol):
