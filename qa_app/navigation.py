@@ -16,6 +16,10 @@ class NavItem:
     endpoint: str
     label: str
     url: str
+    group: str | None = None  # shown in the bar's "Manage" menu, so the bar fits 1366 px
+
+
+MANAGE = "Manage"
 
 
 def navigation(user: Any) -> list[NavItem]:
@@ -49,19 +53,24 @@ def navigation(user: Any) -> list[NavItem]:
         items.append(NavItem("org.agents", "Agents", url_for("org.agents")))
     items.append(NavItem("scorecards.scorecards", "Scorecards", url_for("scorecards.scorecards")))
     if user.role in ORG_EDITORS:
-        items.append(NavItem("org.partners", "Partners", url_for("org.partners")))
         items.append(NavItem("sampling.plans", "Sampling", url_for("sampling.plans")))
+        items.append(NavItem("org.partners", "Partners", url_for("org.partners"), MANAGE))
         items.append(
-            NavItem("conversation_imports.upload", "Import", url_for("conversation_imports.upload"))
+            NavItem(
+                "conversation_imports.upload",
+                "Import",
+                url_for("conversation_imports.upload"),
+                MANAGE,
+            )
         )
-        items.append(NavItem("jobs.jobs", "Jobs", url_for("jobs.jobs")))
+        items.append(NavItem("jobs.jobs", "Jobs", url_for("jobs.jobs"), MANAGE))
     if user.role == Role.AGENT and user.agent_id:
         items.append(
             NavItem("org.agent", "My profile", url_for("org.agent", agent_id=user.agent_id))
         )
     if user.role == Role.ADMIN:
-        items.append(NavItem("admin.users", "Users", url_for("admin.users")))
-        items.append(NavItem("admin.settings", "Settings", url_for("admin.settings")))
+        items.append(NavItem("admin.users", "Users", url_for("admin.users"), MANAGE))
+        items.append(NavItem("admin.settings", "Settings", url_for("admin.settings"), MANAGE))
     return items
 
 

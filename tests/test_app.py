@@ -102,7 +102,7 @@ def test_navigation_depends_on_role(
     login(client, make.user(role))
     page = client.get("/").get_data(as_text=True)
     nav = page.split('id="main-nav"')[1].split("</nav>")[0]
-    links = re.findall(r'class="nav-link[^"]*"[^>]*>([^<]+)</a>', nav)
+    links = re.findall(r'class="(?:nav-link|dropdown-item)[^"]*"[^>]*>([^<]+)</a>', nav)
     for label in visible:
         assert label in links
     for label in hidden:

@@ -47,6 +47,7 @@ def test_manager_uploads_previews_and_commits_a_file(
     )
     log_in(page, manager.email)
 
+    page.get_by_role("button", name="Manage", exact=True).click()
     page.get_by_role("link", name="Import", exact=True).click()
     page.get_by_label("Conversation file").set_input_files(
         {"name": "helpdesk.jsonl", "mimeType": "application/x-ndjson", "buffer": content.encode()}
@@ -75,3 +76,43 @@ def test_manager_uploads_previews_and_commits_a_file(
     page.goto("/conversations/import/history")
     expect(page.get_by_test_id("imports-table")).to_contain_text("helpdesk.jsonl")
     expect(page.get_by_test_id("imports-table")).to_contain_text(manager.name)
+
+
+def test_a_large_upload_is_imported_by_a_job_whose_progress_the_page_follows(
+    page: Any, app: Flask, make: Factory, db: Any, tmp_path: Path
+) -> None:
+    from qa_app.jobs.queue import queue_for
+    from qa_app.jobs.worker import running_worker
+
+    app.config.update(
+        QA_UPLOAD_FOLDER=str(tmp_path / "uploads"),
+        QA_IMPORT_BACKGROUND_BYTES=1,  # every file counts as large here
+        QA_JOBS_URL=f"sqlite:///{tmp_path / 'jobs.sqlite3'}",
+        QA_JOBS_HEARTBEAT_SECONDS=0.2,
+    )
+    manager = make.user(Role.MANAGER, email="manager@example.org")
+    content = "\n".join(conversation(f"bg-{n}", f"Order {n} never arrived") for n in range(30))
+    log_in(page, manager.email)
+    page.get_by_role("button", name="Manage", exact=True).click()
+    page.get_by_role("link", name="Import", exact=True).click()
+    page.get_by_label("Conversation file").set_input_files(
+        {"name": "backlog.jsonl", "mimeType": "application/x-ndjson", "buffer": content.encode()}
+    )
+    page.get_by_role("button", name="Preview import").click()
+    page.get_by_role("button", name="Commit import").click()
+
+    # The job page: queued until a worker takes it, nothing imported yet.
+    expect(page.locator("h1")).to_contain_text("Import conversations")
+    expect(page.get_by_role("alert").first).to_contain_text("backlog.jsonl is being imported")
+    expect(page.get_by_test_id("job-progress")).to_have_attribute("data-state", "queued")
+    assert db.scalars(select(Conversation)).first() is None
+
+    with running_worker(app, workers=1, poll_seconds=0.05, initial_delay=0.01):
+        # htmx polls the progress and reloads the page once the job is done.
+        expect(page.get_by_test_id("job-progress")).to_have_attribute(
+            "data-state", "done", timeout=20_000
+        )
+    expect(page.get_by_test_id("job-result")).to_contain_text("30 created")
+    db.expire_all()
+    assert len(db.scalars(select(Conversation.id)).all()) == 30
+    queue_for(app).huey.storage.flush_all()
