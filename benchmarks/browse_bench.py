@@ -34,8 +34,6 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa_app.auth.roles import Role  # noqa: E402
-from qa_app.auth.scope import scoped  # noqa: E402
 from qa_app.conversations import browse  # noqa: E402
 from qa_app.conversations.browse import ConversationFilters, SortKey  # noqa: E402
 from qa_app.conversations.models import Conversation, ConversationTag, Message  # noqa: E402
@@ -47,6 +45,8 @@ from qa_app.conversations.search import (  # noqa: E402
 from qa_app.db import Model, make_engine  # noqa: E402
 from qa_app.models import import_all_models  # noqa: E402
 from qa_app.org.models import Agent, Partner, Team  # noqa: E402
+from qa_app.org.roles import Role  # noqa: E402
+from qa_app.org.scope import scoped  # noqa: E402
 
 PG_SCHEMA = "bench_browse"
 PARTNERS = 4
