@@ -97,9 +97,10 @@ def save_once(
     if row is None:
         fresh = make()
         change(fresh)
-        row, created = insert_once(session, fresh, find)
+        inserted, created = insert_once(session, fresh, find)
         if created:
-            return row, True
+            return inserted, True
+        row = inserted
     change(row)
     session.flush()
     return row, False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
+from flask.typing import ResponseValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -25,6 +26,8 @@ MESSAGES = {
     500: ("Something went wrong", "An unexpected error happened. It has been logged."),
 }
 logger = logging.getLogger(__name__)
+# What an error handler returns: the body (a JSON mapping or a page), the status, the headers.
+ErrorAnswer = tuple[ResponseValue, int, list[tuple[str, str]]]
 
 
 def wants_json() -> bool:
@@ -33,7 +36,7 @@ def wants_json() -> bool:
 
 def _render(
     code: int, title: str, message: str, headers: list[tuple[str, str]] | None = None
-) -> tuple[object, int, list[tuple[str, str]]]:
+) -> ErrorAnswer:
     # The exception's own headers (Allow on 405, WWW-Authenticate on 401) are kept;
     # its Content-Type is not, since the body is ours.
     kept = [(name, value) for name, value in headers or [] if name.lower() != "content-type"]
@@ -43,24 +46,24 @@ def _render(
     return page, code, kept
 
 
-def error_answer(code: int, message: str) -> tuple[object, int, list[tuple[str, str]]]:
+def error_answer(code: int, message: str) -> ErrorAnswer:
     """An error answer (JSON under /api/, a page elsewhere) with a message of the caller's."""
     return _render(code, MESSAGES.get(code, ("Error", ""))[0], message)
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf_error(error: CSRFError) -> tuple[object, int, list[tuple[str, str]]]:
+    def _csrf_error(error: CSRFError) -> ErrorAnswer:
         return _render(400, "Form expired", "The form was too old. Reload the page and try again.")
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> tuple[object, int, list[tuple[str, str]]]:
+    def _http_error(error: HTTPException) -> ErrorAnswer:
         code = error.code or 500
         title, message = MESSAGES.get(code, (error.name, "The request could not be completed."))
         return _render(code, title, message, error.get_headers())
 
     @app.errorhandler(IntegrityError)
-    def _conflict(error: IntegrityError) -> tuple[object, int, list[tuple[str, str]]]:
+    def _conflict(error: IntegrityError) -> ErrorAnswer:
         # A uniqueness race that no service turned into its own answer (two people creating the
         # same team at once): the transaction is void, nothing was written; say so, not 500.
         from qa_app.db import get_session
@@ -70,7 +73,7 @@ def init_app(app: Flask) -> None:
         return _render(409, *MESSAGES[409])
 
     @app.errorhandler(InternalServerError)
-    def _unexpected(error: InternalServerError) -> tuple[object, int, list[tuple[str, str]]]:
+    def _unexpected(error: InternalServerError) -> ErrorAnswer:
         # Flask has logged the original exception; the page shows none of it.
         title, message = MESSAGES[500]
         return _render(500, title, message)

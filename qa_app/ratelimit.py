@@ -12,8 +12,10 @@ X-RateLimit-Limit/Remaining/Reset headers.
 from __future__ import annotations
 
 import hashlib
+from typing import cast
 
-from flask import Flask, request
+from flask import Blueprint, Flask, request
+from flask.typing import RouteCallable
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -46,14 +48,20 @@ def init_app(app: Flask) -> Limiter:
     )
     limiter.init_app(app)
     app.extensions[LIMITER_KEY] = limiter
-    api = app.blueprints["api"]
+    # Flask types app.blueprints by the base class of its sansio layer; the app registers
+    # flask.Blueprint objects, the type Flask-Limiter's decorator takes a blueprint as.
+    api = cast(Blueprint, app.blueprints["api"])
     # Shared: one count over every endpoint of the API, not one per endpoint.
     limiter.shared_limit(app.config["API_RATE_LIMIT"], "api-token", key_func=_api_client)(api)
     limiter.shared_limit(
         app.config["API_RATE_LIMIT_PER_ADDRESS"], "api-address", key_func=get_remote_address
     )(api)
     login_view = app.view_functions["auth.login"]
-    app.view_functions["auth.login"] = limiter.limit(
+    limited = limiter.limit(
         app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=get_remote_address
     )(login_view)
+    # The decorator keeps the view's signature, but mypy solves its Callable[P, R] against the
+    # union RouteCallable (a sync or an async view) as one callable that may return either, no
+    # longer a RouteCallable; it is the same kind of view as login_view.
+    app.view_functions["auth.login"] = cast(RouteCallable, limited)
     return limiter

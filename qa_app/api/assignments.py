@@ -262,7 +262,7 @@ def skip_assignment(assignment_id: int) -> Response | tuple[Response, int]:
         problems.append(("reason", "is required"))
     elif not isinstance(reason, str):
         problems.append(("reason", "must be text"))
-    if problems:
+    if problems or not isinstance(reason, str):  # the second only narrows: it is a problem
         session.rollback()
         return invalid_response(problems, "skip")
     # When the assignment may be skipped at all, what the service refuses is the reason.

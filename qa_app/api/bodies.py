@@ -164,7 +164,8 @@ class JsonArrayLines(io.TextIOBase):
     def readable(self) -> bool:
         return True
 
-    def readline(self, size: int | None = -1) -> str:
+    # typeshed declares IOBase.readline as bytes and ignores this same override on TextIOBase.
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
         if self._next >= len(self._items):
             return ""
         item, self._items[self._next] = self._items[self._next], None

@@ -136,7 +136,11 @@ def list_conversations() -> Response:
     next_url = None
     if result.has_next:
         # Keys starting with "_" would be read by url_for as options, not as query arguments.
-        args = {key: values for key, values in request.args.lists() if not key.startswith("_")}
+        # Typed as url_for's own **values (Any): with list values, mypy would match them
+        # against its _anchor, _method and _scheme options, which no key here can be.
+        args: dict[str, Any] = {
+            key: values for key, values in request.args.lists() if not key.startswith("_")
+        }
         args["page"] = [str(page + 1)]
         next_url = url_for("api.list_conversations", **args, _external=True)
     return jsonify(

@@ -48,7 +48,7 @@ class User(UserMixin, Model):
     )
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"), unique=True)
-    is_active: Mapped[bool] = mapped_column(default=True)  # type: ignore[assignment]
+    is_active: Mapped[bool] = mapped_column(default=True)
     # Part of the login cookie; rotating it logs the user out everywhere.
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     failed_logins: Mapped[int] = mapped_column(default=0)

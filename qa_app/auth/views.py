@@ -42,7 +42,7 @@ def _cheap_hash() -> bool:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int]:
     """Log in with email and password."""
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))

@@ -55,7 +55,7 @@ def shown_raters(user: Any, calibration: CalibrationSession) -> list[Calibration
     return [rater for rater in calibration.raters if rater_shown(user, rater)]
 
 
-def visible_sessions_query(user: Any) -> Select[tuple[CalibrationSession]]:
+def visible_sessions_query(user: Any) -> Select[CalibrationSession]:
     """The sessions ``user`` may open; anything unforeseen sees nothing (fail closed)."""
     stmt = select(CalibrationSession)
     if not getattr(user, "is_authenticated", False):

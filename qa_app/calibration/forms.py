@@ -14,7 +14,6 @@ from wtforms import (
     FloatField,
     IntegerField,
     RadioField,
-    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -33,7 +32,7 @@ from wtforms.validators import (
 from qa_app.auth.models import User
 from qa_app.calibration.models import DEFAULT_TOLERANCE
 from qa_app.calibration.services import MAX_ITEMS, MAX_NOTE, MAX_TITLE
-from qa_app.forms import Form, choices
+from qa_app.forms import Form, SelectChoice, choices, required_data
 from qa_app.reviews.answers import MAX_COMMENT_LENGTH
 from qa_app.reviews.forms import ScoringForm
 from qa_app.sampling.services import MAX_SEED, new_seed
@@ -172,7 +171,7 @@ class SessionForm(Form):
         return valid
 
     def due_at(self) -> datetime:
-        day: date = self.due_on.data
+        day: date = required_data(self.due_on.data)  # DataRequired
         return datetime.combine(day, time(23, 59, 59), UTC)
 
     def picked_ids(self) -> list[int]:

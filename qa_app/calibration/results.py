@@ -655,12 +655,14 @@ def visible_to(
     for row in results.divergence:
         figures = tuple(figure for figure in row.figures if figure.group_key in allowed)
         reference = next((f.value for f in figures if f.group_key == "in_house"), None)
+        if reference is None:
+            continue
         gaps = [
             abs(figure.value - reference)
             for figure in figures
             if figure.group_key not in {"all", "in_house"} and figure.value is not None
         ]
-        if reference is not None and gaps:
+        if gaps:
             divergence.append(replace(row, figures=figures, gap=max(gaps)))
     divergence.sort(key=lambda row: row.gap, reverse=True)
     return replace(

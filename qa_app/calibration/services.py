@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -67,6 +68,9 @@ from qa_app.reviews.answers import AnswerInput, ordered_criteria
 from qa_app.scorecards.models import Criterion, ScorecardVersion, VersionStatus
 from qa_app.scorecards.scoring import NA, CriterionKind
 from qa_app.scorecards.services import start_new_draft
+
+if TYPE_CHECKING:
+    from qa_app.sampling.periods import Period
 
 RATER_ROLES = frozenset({Role.QA_SPECIALIST, Role.PARTNER_QA, Role.MANAGER})
 MIN_RATERS = 2
@@ -226,7 +230,7 @@ def sample_conversations(
     raters: Sequence[User],
     count: int,
     seed: int,
-    period: str,
+    period: str | Period,
     filters: Mapping[str, object] | None = None,
 ) -> list[int]:
     """Pick ``count`` conversations of ``period`` at random with the sampling engine (seeded),
@@ -428,7 +432,9 @@ def adopt_consensus(
             continue
         cleaned = validated_answers(calibration.scorecard_version, answers, complete=True)
 
-        def change(rating: CalibrationRating, cleaned: dict[int, AnswerInput] = cleaned) -> None:
+        def change(
+            rating: CalibrationRating, cleaned: Mapping[int, tuple[str | None, str]] = cleaned
+        ) -> None:
             version = calibration.scorecard_version
             store_answers(rating, version, cleaned, "Consensus of the raters.", submit=True)
 

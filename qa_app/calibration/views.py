@@ -58,7 +58,7 @@ from qa_app.calibration.services import (
 from qa_app.conversations import browse
 from qa_app.conversations.models import Conversation
 from qa_app.db import get_session, utcnow
-from qa_app.forms import EmptyForm, choices
+from qa_app.forms import EmptyForm, choices, required_data
 from qa_app.org.access import role_required
 from qa_app.pagination import page_args, paginate
 from qa_app.reviews.answers import ordered_criteria
@@ -150,16 +150,18 @@ def _session_input(session: Session, form: SessionForm) -> SessionInput:
     if form.source.data == SAMPLED:
         wanted = set(form.rater_ids.data or [])
         raters = [rater for rater in services.eligible_raters(session) if rater.id in wanted]
+        # SessionForm.validate() requires the size, the seed and the period when sampling.
+        period = (form.period.data or "").strip()
         conversation_ids = services.sample_conversations(
             session,
             raters=raters,
-            count=form.sample_size.data,
-            seed=form.seed.data,
-            period=form.period.data.strip(),
+            count=required_data(form.sample_size.data),
+            seed=required_data(form.seed.data),
+            period=period,
         )
         if not conversation_ids:
             raise CalibrationError(
-                f"No conversation of {form.period.data.strip()} can be sampled for these raters:"
+                f"No conversation of {period} can be sampled for these raters:"
                 " every candidate is reviewed, assigned, in a session, or out of their reach."
             )
     else:
@@ -171,7 +173,7 @@ def _session_input(session: Session, form: SessionForm) -> SessionInput:
         conversation_ids=conversation_ids,
         rater_ids=list(form.rater_ids.data or []),
         due_at=form.due_at(),
-        tolerance=float(form.tolerance.data),
+        tolerance=float(required_data(form.tolerance.data)),  # InputRequired
     )
 
 

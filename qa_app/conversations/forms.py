@@ -14,7 +14,7 @@ from wtforms.validators import Length, Optional
 from qa_app.conversations import browse
 from qa_app.conversations.browse import ConversationFilters, SortKey
 from qa_app.conversations.records import MAX_TAG_LENGTH
-from qa_app.forms import Form, choices
+from qa_app.forms import Form, add_error, choices
 
 CSAT_SCALE = range(1, 6)
 MAX_QUERY_LENGTH = 200
@@ -67,15 +67,16 @@ def optional_int(value: Any) -> int | None:
     return int(value)
 
 
+# The invalid_*_message keywords are WTForms 3.3's, unknown to types-WTForms: see qa_app.forms.
 def _id_field(label: str, message: str) -> SelectField:
-    return SelectField(
+    return SelectField(  # type: ignore[call-arg]  # WTForms 3.3
         label, coerce=optional_int, invalid_value_message=message, invalid_choice_message=message
     )
 
 
 def _csat_field(label: str) -> SelectField:
     message = "CSAT must be a whole number from 1 to 5."
-    return SelectField(
+    return SelectField(  # type: ignore[call-arg]  # WTForms 3.3
         label,
         coerce=optional_int,
         choices=choices([("", "Any"), *((score, str(score)) for score in CSAT_SCALE)]),
@@ -97,7 +98,7 @@ class ConversationFilterForm(Form):
     partner = _id_field("Partner", "Choose a partner from the list.")
     team = _id_field("Team", "Choose a team from the list.")
     agent = _id_field("Agent", "Choose an agent from the list.")
-    channel = SelectField(
+    channel = SelectField(  # type: ignore[call-arg]  # WTForms 3.3
         "Channel",
         choices=choices([("", "Any channel"), *browse.channel_choices()]),
         default="",
@@ -114,13 +115,13 @@ class ConversationFilterForm(Form):
         filters=[without_control_characters],
         description="Separate with commas; all must match.",
     )
-    reviewed = SelectField(
+    reviewed = SelectField(  # type: ignore[call-arg]  # WTForms 3.3
         "Reviewed",
         choices=choices([("", "Any"), ("yes", "Reviewed"), ("no", "Not reviewed yet")]),
         default="",
         invalid_choice_message="Choose reviewed or not from the list.",
     )
-    sort = SelectField(
+    sort = SelectField(  # type: ignore[call-arg]  # WTForms 3.3
         "Sort",
         choices=choices((key.value, key.label) for key in SortKey),
         default=SortKey.NEWEST.value,
@@ -147,21 +148,21 @@ class ConversationFilterForm(Form):
     def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
         valid = super().validate(extra_validators)
         if self.date_from.data and self.date_to.data and self.date_from.data > self.date_to.data:
-            self.date_to.errors.append("The end date must not be before the start date.")
+            add_error(self.date_to, "The end date must not be before the start date.")
             valid = False
         low, high = self.csat_min.data, self.csat_max.data
         if low is not None and high is not None and low > high:
-            self.csat_max.errors.append("The upper CSAT must not be below the lower one.")
+            add_error(self.csat_max, "The upper CSAT must not be below the lower one.")
             valid = False
         if self.csat_unknown.data and (low is not None or high is not None):
-            self.csat_unknown.errors.append("Choose either a CSAT range or no CSAT, not both.")
+            add_error(self.csat_unknown, "Choose either a CSAT range or no CSAT, not both.")
             valid = False
         tags = browse.parse_tags(self.tags.data or "")
         if len(tags) > browse.MAX_TAG_FILTERS:
-            self.tags.errors.append(f"Filter by at most {browse.MAX_TAG_FILTERS} tags.")
+            add_error(self.tags, f"Filter by at most {browse.MAX_TAG_FILTERS} tags.")
             valid = False
         if any(len(tag) > MAX_TAG_LENGTH for tag in tags):
-            self.tags.errors.append(f"A tag has at most {MAX_TAG_LENGTH} characters.")
+            add_error(self.tags, f"A tag has at most {MAX_TAG_LENGTH} characters.")
             valid = False
         return valid
 
@@ -216,4 +217,6 @@ class ConversationFilterForm(Form):
 
 
 def _selected_label(field: SelectField) -> str:
-    return next((str(choice.label) for choice in field.iter_choices() if choice.selected), "")
+    # Unpacked, not read by name: types-WTForms gives iter_choices() plain tuples, though
+    # WTForms 3.3 yields Choice(value, label, selected, render_kw) named tuples.
+    return next((str(label) for _, label, selected, _ in field.iter_choices() if selected), "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 
@@ -61,7 +62,9 @@ def _store() -> UploadStore:
 
 def _history_rows(imports: list[ConversationImport]) -> list[HistoryRow]:
     user_ids = {run.user_id for run in imports if run.user_id is not None}
-    users = get_session().scalars(select(User).where(User.id.in_(user_ids))) if user_ids else []
+    users: Iterable[User] = (
+        get_session().scalars(select(User).where(User.id.in_(user_ids))) if user_ids else []
+    )
     by_id = {user.id: user for user in users}
     return [(run, by_id.get(run.user_id) if run.user_id else None) for run in imports]
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import IO, Any, TextIO
+from typing import IO, Any, TextIO, cast
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -39,9 +39,11 @@ PREVIEW_SIZE = 5
 BATCH_SIZE = 500
 DETECT_BYTES = 64 * 1024
 
-MESSAGE_TABLE = Message.__table__
-TAG_TABLE = ConversationTag.__table__
-CONVERSATION_TABLE = Conversation.__table__
+# Declarative types __table__ as any FromClause (a class may be mapped to a SELECT); these
+# classes are mapped to plain tables, and Core's insert, update and delete want a Table.
+MESSAGE_TABLE = cast(Table, Message.__table__)
+TAG_TABLE = cast(Table, ConversationTag.__table__)
+CONVERSATION_TABLE = cast(Table, Conversation.__table__)
 
 
 class ImportFailed(ValueError):
@@ -184,7 +186,8 @@ class _AgentDirectory:
             select(Agent.external_id, Agent.id, Agent.team_id).where(Agent.external_id.in_(wanted))
         )
         for external_id, agent_id, team_id in rows:
-            self.known[external_id] = (agent_id, team_id)
+            if external_id is not None:  # always: IN (...) leaves out NULL; tells the type checker
+                self.known[external_id] = (agent_id, team_id)
 
     def resolve(self, ref: AgentRef) -> tuple[int, int] | str:
         """The agent's (id, team id), or the reason it cannot be used."""
@@ -443,6 +446,7 @@ def _copy_rows(connection: Connection, table: Table, rows: list[dict[str, Any]])
     columns = list(rows[0])
     names = ", ".join(f'"{name}"' for name in columns)
     driver = connection.connection.driver_connection
+    assert driver is not None  # None only once the connection is closed; it is in use here
     with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([_plain(row[name]) for name in columns])

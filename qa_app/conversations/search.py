@@ -74,7 +74,7 @@ def matching_conversations(dialect_name: str, query: str) -> ColumnElement[bool]
         fts_query = _fts5_query(query)
         if not fts_query:
             return literal_column("1") == 1
-        matches: Select[tuple[int]] = (
+        matches: Select[int] = (
             select(Message.conversation_id)
             .where(
                 Message.id.in_(

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeGuard
 
 TOKEN_BYTES = 32
 TOKEN_PATTERN = r"[A-Za-z0-9_-]{43}"  # what secrets.token_urlsafe(32) produces
@@ -48,7 +48,7 @@ class Upload:
         return self.import_id is not None
 
 
-def is_token(value: object) -> bool:
+def is_token(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _TOKEN_RE.fullmatch(value) is not None
 
 
@@ -99,7 +99,7 @@ class UploadStore:
             json.dump(sidecar, target)
         os.replace(temporary, self._path(upload.token, SIDECAR))
 
-    def find(self, token: str, *, user_id: int) -> Upload | None:
+    def find(self, token: str | None, *, user_id: int) -> Upload | None:
         """The user's upload with this token; None when malformed, missing or someone else's."""
         if not is_token(token):
             return None

@@ -20,7 +20,7 @@ WORKER_TYPES = ("thread", "process")
 MAX_POLL_SECONDS = 1.0  # SQLite is polled (Redis blocks): at most this long from enqueue to start
 
 
-class EmbeddedConsumer(Consumer):  # type: ignore[misc]
+class EmbeddedConsumer(Consumer):
     """A consumer that leaves the signal handlers of its host (a test run, a benchmark) alone."""
 
     def _set_signal_handlers(self) -> None:

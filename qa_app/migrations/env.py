@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from logging.config import fileConfig
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 
 from qa_app.db import Model, UTCDateTime, make_engine
 from qa_app.models import import_all_models
@@ -27,7 +28,7 @@ def database_url() -> str:
     return str(create_app().config["DATABASE_URL"])
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Write our UTCDateTime as a plain timezone-aware DateTime, so migrations import nothing."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

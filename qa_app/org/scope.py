@@ -8,7 +8,7 @@ users only their partner's rows, agents only their own; anything else sees nothi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, TypeVarTuple
 
 from flask import abort
 from sqlalchemy import Select, false, select
@@ -34,6 +34,7 @@ class ScopedUser(Protocol):
 
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")  # the column types of a SELECT
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def scope_of(user: Any) -> Scope:
     return NOTHING
 
 
-def scoped(stmt: Select[Any], model: type[PartnerOwned], user: Any) -> Select[Any]:
+def scoped(stmt: Select[*Ts], model: type[PartnerOwned], user: Any) -> Select[*Ts]:
     """Restrict a SELECT over ``model`` to the rows ``user`` may see."""
     condition = scope_of(user).condition(model)
     return stmt if condition is None else stmt.where(condition)

@@ -116,7 +116,7 @@ def get_or_create_partner(session: Session, name: str) -> Partner:
 
     partner = find()
     if partner is None:
-        partner, _ = insert_once(session, Partner(name=name.strip()), find)
+        partner = insert_once(session, Partner(name=name.strip()), find)[0]
     return partner
 
 
@@ -131,7 +131,7 @@ def get_or_create_team(session: Session, name: str, partner: Partner | None) -> 
     if team is None:
         if partner is not None and not partner.is_active:
             raise OrgError("Choose an active partner.")
-        team, _ = insert_once(session, Team(name=name.strip(), partner_id=partner_id), find)
+        team = insert_once(session, Team(name=name.strip(), partner_id=partner_id), find)[0]
     if team.partner_id != partner_id:
         raise OrgError(f"Team {name!r} belongs to another partner.")
     return team

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from wtforms import (
@@ -212,7 +213,7 @@ class AdvisorForm(Form):
 
     margin = DecimalField(
         "Margin (± points)",
-        default=5,
+        default=Decimal(5),
         places=None,
         validators=[DataRequired(), NumberRange(min=0.5, max=50)],
         description="How close to the true mean an agent's monthly score should be.",

@@ -120,7 +120,7 @@ def team_names(session: Session, team_ids: Sequence[int | None]) -> dict[int, st
 QUEUE_STATUSES = (AssignmentStatus.OPEN, AssignmentStatus.IN_PROGRESS)
 
 
-def queue(user: Any, *, unassigned: bool = False) -> Select[tuple[ReviewAssignment]]:
+def queue(user: Any, *, unassigned: bool = False) -> Select[ReviewAssignment]:
     """The user's open and in-progress assignments (or the unassigned ones in their scope),
     soonest due first, undated last."""
     owner = (

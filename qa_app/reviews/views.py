@@ -328,7 +328,7 @@ def _decide(session: Session, review: Review, uphold: UpholdForm, rescore: Scori
             services.resolve_dispute(session, review, DisputeOutcome.UPHELD, note, by=acting_user())
             return True
         if rescore.submit.data and rescore.validate_on_submit():
-            note = rescore.note.data or ""  # type: ignore[attr-defined]
+            note = rescore.note.data or ""
             answers = rescore.answers()
             services.resolve_dispute(
                 session, review, DisputeOutcome.RESCORED, note, answers, by=acting_user()

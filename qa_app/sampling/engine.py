@@ -71,7 +71,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from qa_app.conversations.models import Conversation, ConversationTag
@@ -101,7 +101,9 @@ def _has_tag(tags: Iterable[str]) -> ColumnElement[bool]:
     )
 
 
-def candidate_query(filters: Mapping[str, Any], window: tuple[datetime, datetime]) -> Select[Any]:
+def candidate_query(
+    filters: Mapping[str, Any], window: tuple[datetime, datetime]
+) -> Select[int, int | None, int | None, str, int | None, int | None]:
     """SELECT the candidate conversations (id, agent, team, channel, CSAT, handle time), unscoped.
 
     The same SQL serves SQLite and PostgreSQL, so no dialect is needed.
@@ -235,7 +237,7 @@ class _Compiled:
             self.weight = literal(1.0, Float)
             self.order = self.key
 
-    def _stratum(self) -> ColumnElement[Any]:
+    def _stratum(self) -> ColumnElement[Any] | InstrumentedAttribute[Any]:
         spec = self.spec
         if spec.strategy == Strategy.QUOTA:
             return Conversation.agent_id
@@ -397,7 +399,7 @@ def preview(session: Session, plan: SamplingPlan | PlanSpec, period: Period) -> 
     compiled = _Compiled(spec, period)
     counts = compiled.stratum_counts(session)
     chosen = compiled.selection(counts).subquery()
-    sampled = dict(
+    sampled: dict[Any, int] = dict(
         session.execute(select(chosen.c.stratum, func.count()).group_by(chosen.c.stratum)).all()
     )
     labels = compiled.labels(session, counts)

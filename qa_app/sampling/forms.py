@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from qa_app.conversations.records import CHANNELS, normalise_tags
-from qa_app.forms import Form, choices
+from qa_app.forms import Form, add_error, choices
 from qa_app.sampling.models import AssignmentStatus, SamplingPlan, Strategy
 from qa_app.sampling.options import (
     MAX_HANDLE_SECONDS,
@@ -234,14 +234,14 @@ class PlanForm(Form):
         valid = super().validate(extra_validators)
         strategy = self.strategy.data
         if strategy in SIZED and self.size.data is None and not self.size.errors:
-            self.size.errors.append("This strategy needs a sample size.")
+            add_error(self.size, "This strategy needs a sample size.")
             valid = False
         if strategy == Strategy.QUOTA and self.per_agent.data is None and not self.per_agent.errors:
-            self.per_agent.errors.append("A quota needs the number of conversations per agent.")
+            add_error(self.per_agent, "A quota needs the number of conversations per agent.")
             valid = False
         low, high = self.csat_min.data, self.csat_max.data
         if low is not None and high is not None and low > high:
-            self.csat_max.errors.append("The upper CSAT must not be below the lower one.")
+            add_error(self.csat_max, "The upper CSAT must not be below the lower one.")
             valid = False
         return valid
 

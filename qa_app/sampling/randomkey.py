@@ -74,5 +74,6 @@ def python_key(conversation_id: int, seed: int, period_label: str) -> int:
 
 def uniform_from_key(key: Any) -> ColumnElement[float]:
     """The key as a float strictly between 0 and 1."""
-    unit: ColumnElement[float] = (cast(key, Float) + 0.5) / float(KEY_MODULUS)
+    # Float() (asdecimal=False, as the bare class means) is typed as Float[float].
+    unit: ColumnElement[float] = (cast(key, Float()) + 0.5) / float(KEY_MODULUS)
     return unit

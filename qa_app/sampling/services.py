@@ -155,7 +155,7 @@ def save_plan(
 def describe_filters(session: Session, filters: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The plan's filters in words, for pages: (what, which)."""
 
-    def names(model: Any, ids: Sequence[int]) -> list[str]:
+    def names(model: type[Partner] | type[Team] | type[Agent], ids: Sequence[int]) -> list[str]:
         found = dict(session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())
         return [found.get(item, f"#{item} (deleted)") for item in ids]
 
@@ -337,7 +337,8 @@ def open_loads(session: Session, reviewer_ids: Sequence[int]) -> dict[int, int]:
         .group_by(ReviewAssignment.reviewer_id)
     )
     loads = {reviewer_id: 0 for reviewer_id in reviewer_ids}
-    loads.update({reviewer_id: count for reviewer_id, count in rows})
+    # reviewer_id IN (...) leaves out NULL, so the check only tells the type checker.
+    loads.update({reviewer_id: count for reviewer_id, count in rows if reviewer_id is not None})
     return loads
 
 
@@ -403,7 +404,11 @@ def choose_reviewers(
         else {}
     )
     candidates = [
-        Candidate(item.conversation_id, item.agent_id, partner_of.get(item.team_id))
+        Candidate(
+            item.conversation_id,
+            item.agent_id,
+            None if item.team_id is None else partner_of.get(item.team_id),
+        )
         for item in sample
     ]
     loads = open_loads(session, [reviewer.id for reviewer in reviewers])

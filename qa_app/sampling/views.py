@@ -197,7 +197,7 @@ def plan(plan_id: int) -> str:
         .order_by(SamplingRun.created_at.desc(), SamplingRun.id.desc())
         .limit(100)
     ).all()
-    progress: dict[int, dict[str, int]] = {}
+    progress: dict[int | None, dict[str, int]] = {}  # keyed by ReviewAssignment.run_id
     if runs:
         status_counts = session.execute(
             select(ReviewAssignment.run_id, ReviewAssignment.status, func.count())
