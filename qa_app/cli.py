@@ -13,12 +13,20 @@ from qa_app.db import get_session
 from qa_app.org.roles import Role
 
 
+def migrations_folder() -> Path:
+    """The Alembic migrations: ``migrations/`` beside the package in a source checkout, or
+    ``qa_app/migrations`` inside an installed wheel (pyproject.toml ships them there)."""
+    package = Path(__file__).resolve().parent
+    installed = package / "migrations"
+    return installed if installed.is_dir() else package.parent / "migrations"
+
+
 def alembic_config() -> object:
-    """Alembic's config pointing at the migrations shipped inside the package."""
+    """Alembic's config pointing at the project's migrations."""
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    config.set_main_option("script_location", str(migrations_folder()))
     config.set_main_option("sqlalchemy.url", current_app.config["DATABASE_URL"])
     return config
 
