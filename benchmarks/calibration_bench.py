@@ -50,11 +50,11 @@ from qa_app.calibration.models import (  # noqa: E402
 )
 from qa_app.conversations.models import Conversation  # noqa: E402
 from qa_app.db import Model, make_engine  # noqa: E402
+from qa_app.demo.scorecard import seed_default_scorecard  # noqa: E402
 from qa_app.models import import_all_models  # noqa: E402
 from qa_app.org.models import Agent, Partner, Team  # noqa: E402
 from qa_app.org.roles import Role  # noqa: E402
 from qa_app.reviews.answers import ordered_criteria  # noqa: E402
-from qa_app.scorecards.demo import seed_default_scorecard  # noqa: E402
 from qa_app.scorecards.scoring import NA, CriterionKind  # noqa: E402
 from qa_app.scorecards.scoring import score_review as score_answers  # noqa: E402
 

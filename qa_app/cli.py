@@ -64,7 +64,8 @@ def db_downgrade(revision: str) -> None:
     help="Conversations file to build the demo from (default: the copy shipped in the package).",
 )
 def seed_demo(if_empty: bool, data_path: Path | None) -> None:
-    """Build the demo organisation and one login per role; safe to run again."""
+    """Build the demo organisation, its reviews and calibration, and one login per role; safe to
+    run again."""
     from qa_app.auth.models import User
     from qa_app.demo.seed import (
         DEMO_DATA,
@@ -86,15 +87,20 @@ def seed_demo(if_empty: bool, data_path: Path | None) -> None:
         session, data_path or DEMO_DATA, redact=current_app.config.get("QA_REDACT_PII", True)
     )
     click.echo(f"Demo conversations: {report.summary()}.")
-    from qa_app.scorecards.demo import seed_default_scorecard
+    from qa_app.demo.scorecard import seed_default_scorecard
 
     scorecard = seed_default_scorecard(session)
     session.commit()
     click.echo(f"Demo scorecard: {scorecard.name}.")
-    from qa_app.calibration.demo import seed_demo_calibration
+    from qa_app.demo.calibration import seed_demo_calibration
 
     for calibration in seed_demo_calibration(session):
         click.echo(f"Demo calibration: {calibration.title} ({calibration.status.value}).")
+    session.commit()
+    from qa_app.demo.reviews import seed_demo_reviews
+
+    # After the calibration: its sessions sample conversations that no review has taken yet.
+    click.echo(f"Demo reviews: {seed_demo_reviews(session).summary()}.")
     session.commit()
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for login in logins:

@@ -55,7 +55,7 @@ def _source_period(text: str | None, month: Period) -> Period:
 
 def _scorecard(session: Session, scorecard_id: int | None) -> tuple[Scorecard, ScorecardVersion]:
     """The given scorecard, or the demo's default, or the first active one, with its version."""
-    from qa_app.scorecards.demo import DEFAULT_SCORECARD_NAME
+    from qa_app.scorecards.defaults import DEFAULT_SCORECARD_NAME
 
     if scorecard_id is not None:
         scorecard = session.get(Scorecard, scorecard_id)

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
 from qa_app.auth.tokens import create_token
+from qa_app.demo.scorecard import seed_default_scorecard
 from qa_app.org.roles import Role
 from qa_app.scorecards import services
-from qa_app.scorecards.demo import seed_default_scorecard
 from tests.conftest import Factory, login
 from tests.scorecards.helpers import build_published, spec
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from qa_app.demo.scorecard import DEFAULT_SCORECARD_NAME, seed_default_scorecard
 from qa_app.org.roles import Role
 from qa_app.scorecards import services
-from qa_app.scorecards.demo import DEFAULT_SCORECARD_NAME, seed_default_scorecard
 from qa_app.scorecards.models import (
     Criterion,
     Scorecard,

@@ -6,11 +6,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_app.scorecards import services
+from qa_app.scorecards.defaults import DEFAULT_SCORECARD_NAME
 from qa_app.scorecards.models import Scorecard
 from qa_app.scorecards.scoring import CriterionKind, Critical
 from qa_app.scorecards.validation import CriterionSpec
 
-DEFAULT_SCORECARD_NAME = "Customer support quality"
+__all__ = ["DEFAULT_SCORECARD_NAME", "DEFAULT_SECTIONS", "seed_default_scorecard"]
 
 _YES_NO = CriterionKind.YES_NO
 _SCALE = CriterionKind.SCALE
