@@ -28,3 +28,34 @@ def test_test_modules_do_not_import_each_other() -> None:
     assert not offending, "move shared builders to a factories or helper module:\n" + "\n".join(
         sorted(offending)
     )
+
+
+PACKAGE = TESTS.parent / "qa_app"
+MAX_LINES = 400
+# Modules still over the limit, to be split by job (issue 11); the list may only shrink: a module
+# that drops under the limit must leave it, and no other module may pass it.
+STILL_TOO_LONG = {
+    "api/calibration.py",
+    "calibration/results.py",
+    "calibration/services.py",
+    "calibration/stats.py",
+    "calibration/views.py",
+    "conversations/records.py",
+    "sampling/engine.py",
+    "sampling/services.py",
+    "sampling/views.py",
+    "scorecards/services.py",
+    "scorecards/views.py",
+}
+
+
+def test_no_module_is_over_400_lines() -> None:
+    lengths = {
+        str(path.relative_to(PACKAGE)): len(path.read_text(encoding="utf-8").splitlines())
+        for path in PACKAGE.rglob("*.py")
+    }
+    too_long = {name for name, lines in lengths.items() if lines > MAX_LINES}
+    assert too_long <= STILL_TOO_LONG, f"split these by job: {sorted(too_long - STILL_TOO_LONG)}"
+    assert too_long >= STILL_TOO_LONG, (
+        f"now short enough, remove from the list: {sorted(STILL_TOO_LONG - too_long)}"
+    )
