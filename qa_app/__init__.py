@@ -54,6 +54,7 @@ def _register_hooks() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from qa_app import api_endpoints
     from qa_app.admin.views import bp as admin_bp
     from qa_app.api import bp as api_bp
     from qa_app.auth.token_views import bp as tokens_bp
@@ -68,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     from qa_app.sampling.views import bp as sampling_bp
     from qa_app.scorecards.views import bp as scorecards_bp
 
+    api_endpoints.load()  # each feature's api.py adds its routes to api_bp
     for blueprint in (
         main_bp,
         auth_bp,

@@ -35,7 +35,6 @@ MAX_LINES = 400
 # Modules still over the limit, to be split by job (issue 11); the list may only shrink: a module
 # that drops under the limit must leave it, and no other module may pass it.
 STILL_TOO_LONG = {
-    "api/calibration.py",
     "calibration/results.py",
     "calibration/services.py",
     "calibration/stats.py",

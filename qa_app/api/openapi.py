@@ -1,34 +1,32 @@
 """/api/v1/openapi.json: the machine-readable description of this API (OpenAPI 3.1).
 
-The document is the hand-written qa_app/api/openapi.json; tests/api/test_openapi.py keeps it in
-step with the routes. It needs no token: clients read it to discover the API, and it holds
-nothing but what docs/api.md says publicly.
+The document is generated from the endpoints' declarations (qa_app.api.spec). It needs no
+token: clients read it to discover the API, and it holds nothing but what docs/api.md says
+publicly.
 """
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from importlib.resources import files
 from typing import Any
 
-from flask import Response, jsonify
+from pydantic import RootModel
 
 from qa_app.api.blueprint import bp
+from qa_app.api.endpoint import endpoint
+from qa_app.api.spec import openapi_document
 
-DOCUMENT = "openapi.json"
 
-
-@cache
-def openapi_document() -> dict[str, Any]:
-    """The OpenAPI document, read from the package once per process."""
-    document: dict[str, Any] = json.loads(
-        files("qa_app.api").joinpath(DOCUMENT).read_text(encoding="utf-8")
-    )
-    return document
+class OpenApiDocument(RootModel[dict[str, Any]]):
+    """An OpenAPI 3.1 document."""
 
 
 @bp.get("/openapi.json")
-def openapi() -> Response:
-    """The OpenAPI description of /api/v1; deliberately without api_roles: no token needed."""
-    return jsonify(openapi_document())
+@endpoint(
+    None,
+    operation_id="getOpenApi",
+    tag="meta",
+    answers={200: (OpenApiDocument, "The OpenAPI 3.1 document.")},
+)
+def openapi() -> OpenApiDocument:
+    """This OpenAPI description."""
+    return OpenApiDocument(openapi_document())

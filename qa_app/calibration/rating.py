@@ -13,7 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from qa_app.auth.models import User
-from qa_app.calibration.errors import CalibrationAnswerError, CalibrationError
+from qa_app.calibration.errors import (
+    CalibrationAnswerError,
+    CalibrationError,
+    CalibrationMissingAnswers,
+)
 from qa_app.calibration.models import (
     CalibrationAnswer,
     CalibrationItem,
@@ -129,7 +133,7 @@ def validated_answers(
         missing = [c for c in ordered_criteria(version) if cleaned.get(c.id, (None, ""))[0] is None]
         if missing:
             names = ", ".join(f"{c.title} ({c.key})" for c in missing)
-            raise CalibrationAnswerError(f"Not answered: {names}.", [c.id for c in missing])
+            raise CalibrationMissingAnswers(f"Not answered: {names}.", [c.id for c in missing])
     return cleaned
 
 

@@ -9,6 +9,7 @@ from qa_app.reviews.models import Review, ReviewAnswer
 from qa_app.scorecards.models import Criterion, ScorecardVersion
 from qa_app.scorecards.scoring import NA, Answer, AnswerError, CriterionKind, answer_fraction
 from qa_app.scorecards.scoring import score_review as score_answers
+from qa_app.service_errors import Invalid
 
 MAX_COMMENT_LENGTH = 5000
 
@@ -16,8 +17,11 @@ AnswerInput = tuple[str | None, str | None]
 """(value, comment) for one criterion; value "yes", "no", "na", a whole number as text, or None."""
 
 
-class ReviewError(Exception):
-    """A workflow step that is not allowed now, or not to this user; the message says why."""
+class ReviewError(Invalid):
+    """A workflow step that is not allowed now, or not to this user; the message says why.
+
+    Answered by the API as a problem of the request (422) with no one field to blame.
+    """
 
 
 class ReviewAnswerError(AnswerError):

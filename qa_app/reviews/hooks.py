@@ -1,6 +1,7 @@
 """What reviews add to the features below them: the reviews card beside a transcript and the
-reviewed-or-not filter (conversations), keeping reviewed conversations out of sampling and
-taking back the draft of a skipped assignment (sampling)."""
+reviewed-or-not filter (conversations), keeping reviewed conversations out of sampling,
+taking back the draft of a skipped assignment and naming the review of each assignment
+(sampling)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from qa_app.conversations import hooks as conversation_hooks
 from qa_app.conversations.models import Conversation
 from qa_app.reviews.drafts import REVIEWER_ROLES, release_draft
 from qa_app.reviews.models import Review, ReviewStatus
-from qa_app.reviews.queries import visible_reviews
+from qa_app.reviews.queries import reviews_of_assignments, visible_reviews
 from qa_app.sampling import hooks as sampling_hooks
 from qa_app.sampling.models import ReviewAssignment
 
@@ -52,3 +53,4 @@ def register() -> None:
     conversation_hooks.set_reviewed_conversations(reviewed_conversation_ids)
     sampling_hooks.exclude_candidates("reviewed", not_reviewed)
     sampling_hooks.on_skip("reviews", release_skipped_draft)
+    sampling_hooks.on_review_lookup("reviews", reviews_of_assignments)

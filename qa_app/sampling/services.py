@@ -36,6 +36,7 @@ from qa_app.sampling.options import (
 )
 from qa_app.sampling.periods import Period, PeriodError, parse_period
 from qa_app.scorecards.models import Scorecard
+from qa_app.service_errors import Invalid
 
 REVIEWER_ROLES = frozenset({Role.QA_SPECIALIST, Role.PARTNER_QA, Role.MANAGER})
 MAX_NAME_LENGTH = 120
@@ -43,10 +44,14 @@ MAX_SEED = 2**31 - 1
 MAX_DUE_DAYS = 365
 MAX_SKIP_REASON_LENGTH = 2000
 STRATUM_LENGTH = 200
+# The inputs a reassignment's and a skip's refusals name (the API's body fields).
+REVIEWER = "reviewer_id"
+SKIP_REASON = "reason"
 
 
-class SamplingError(Exception):
-    """A plan, run, reassignment or skip that cannot be done; the message says why."""
+class SamplingError(Invalid):
+    """A plan, run, reassignment or skip that cannot be done; the message says why, and
+    ``field`` which input is to blame (None when the object's state is)."""
 
 
 def new_seed() -> int:
@@ -446,17 +451,18 @@ def reassign(
             f"Only open assignments can be reassigned; this one is {assignment.status.value}."
         )
     if reviewer.id == assignment.reviewer_id:
-        raise SamplingError(f"This assignment is already {reviewer.name}'s.")
+        raise SamplingError(f"This assignment is already {reviewer.name}'s.", REVIEWER)
     if not reviewer.is_active or reviewer.role not in REVIEWER_ROLES:
-        raise SamplingError(f"{reviewer.name} cannot review conversations.")
+        raise SamplingError(f"{reviewer.name} cannot review conversations.", REVIEWER)
     conversation = assignment.conversation
     if reviewer.agent_id is not None and reviewer.agent_id == conversation.agent_id:
-        raise SamplingError(f"{reviewer.name} cannot review their own conversation.")
+        raise SamplingError(f"{reviewer.name} cannot review their own conversation.", REVIEWER)
     own_only = assignment.plan.partner_reviewers_own_only if assignment.plan else True
     partner_id = _conversation_partner(session, conversation)
     if not can_review(reviewer, conversation.agent_id, partner_id, own_only):
         raise SamplingError(
-            f"{reviewer.name} is partner QA and may only review their own partner's conversations."
+            f"{reviewer.name} is partner QA and may only review their own partner's conversations.",
+            REVIEWER,
         )
     previous = assignment.reviewer
     assignment.reviewer_id = reviewer.id
@@ -479,9 +485,11 @@ def skip(
     """
     reason = (reason or "").strip()
     if not reason:
-        raise SamplingError("Say why the conversation is skipped.")
+        raise SamplingError("Say why the conversation is skipped.", SKIP_REASON)
     if len(reason) > MAX_SKIP_REASON_LENGTH:
-        raise SamplingError(f"The reason has at most {MAX_SKIP_REASON_LENGTH} characters.")
+        raise SamplingError(
+            f"The reason has at most {MAX_SKIP_REASON_LENGTH} characters.", SKIP_REASON
+        )
     if assignment.status not in engine.OPEN_STATUSES:
         raise SamplingError(
             f"Only open or in-progress assignments can be skipped; this one is "

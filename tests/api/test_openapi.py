@@ -1,7 +1,8 @@
-"""qa_app/api/openapi.json: a valid OpenAPI 3.1 document that matches the routes and the answers.
+"""/api/v1/openapi.json: a valid OpenAPI 3.1 document that matches the routes and the answers.
 
-Adding an /api/v1 route without documenting it (or documenting one that does not exist) fails
-test_document_covers_exactly_the_routes; a serializer that gains or loses a key fails the spot
+The document is generated from the endpoints' declarations (qa_app/api/endpoint.py). Adding an
+/api/v1 route without declaring it (or documenting one that does not exist) fails
+test_document_covers_exactly_the_routes; an answer that gains or loses a key fails the spot
 checks against real answers.
 """
 
@@ -9,12 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
@@ -33,8 +36,8 @@ METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 
 
 @pytest.fixture(scope="module")
-def document() -> dict[str, Any]:
-    return load_document()
+def document(shared_app: Flask) -> dict[str, Any]:
+    return load_document(shared_app)
 
 
 def bearer(db: Session, user: User) -> dict[str, str]:
@@ -68,8 +71,8 @@ def test_document_covers_exactly_the_routes(app: Flask, document: dict[str, Any]
         for method in item
         if method in METHODS
     }
-    assert sorted(routes - documented) == [], "routes missing from openapi.json"
-    assert sorted(documented - routes) == [], "documented in openapi.json but no such route"
+    assert sorted(routes - documented) == [], "routes missing from the OpenAPI document"
+    assert sorted(documented - routes) == [], "documented in the OpenAPI document but no such route"
 
 
 def test_path_parameters_are_declared(document: dict[str, Any]) -> None:
@@ -214,6 +217,14 @@ def test_scorecards_and_reviews_match_schema(
     assert listed.status_code == 200
     check_answer(document, response_schema(document, "/reviews", "get", 200), listed.get_json())
 
+    one = client.get(f"{PREFIX}/reviews/{created.get_json()['id']}", headers=headers)
+    assert one.status_code == 200
+    path = "/reviews/{review_id}"
+    check_answer(document, response_schema(document, path, "get", 200), one.get_json())
+    missing = client.get(f"{PREFIX}/reviews/999999", headers=headers)
+    assert missing.status_code == 404
+    check_answer(document, response_schema(document, path, "get", 404), missing.get_json())
+
 
 def test_assignments_match_schema(
     client: FlaskClient, db: Session, make: Factory, document: dict[str, Any]
@@ -254,6 +265,14 @@ def test_calibration_matches_schema(
     client: FlaskClient, db: Session, make: Factory, document: dict[str, Any]
 ) -> None:
     world = calibration_world(db, make)
+    draft = client.post(
+        f"{PREFIX}/calibration/sessions/{world.calibration.id}/ratings",
+        json={"conversation_id": world.conversations[0].id, "answers": {"greeting": "yes"}},
+        headers=bearer(db, world.users["qa"]),
+    )
+    assert draft.status_code == 201, draft.get_json()
+    ratings = "/calibration/sessions/{session_id}/ratings"
+    check_answer(document, response_schema(document, ratings, "post", 201), draft.get_json())
     for rater in world.raters:
         for conversation in world.conversations:
             rate(db, world, rater, conversation)
@@ -280,3 +299,17 @@ def test_calibration_matches_schema(
     db.commit()
     check(session_path, f"{sessions}/{{session_id}}", qa)  # revealed: ratings and notes
     check(f"{session_path}/results", f"{sessions}/{{session_id}}/results", manager)
+
+
+def test_every_model_has_a_name_of_its_own(shared_app: Flask) -> None:
+    """Components are named by their class (qa_app/api/spec.py): two models of one name would
+    be documented as one schema."""
+    found: list[type[BaseModel]] = []
+    pending = list(BaseModel.__subclasses__())
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        if model.__module__.startswith("qa_app.") and model not in found:
+            found.append(model)
+    names = Counter(model.__name__ for model in found)
+    assert sorted(name for name, count in names.items() if count > 1) == []

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import re
-from importlib import resources
 from typing import Any
 
 import pytest
@@ -18,7 +16,7 @@ from qa_app.db import utcnow
 from qa_app.jobs.models import Job, JobState
 from qa_app.jobs.queue import Queue
 from qa_app.org.roles import Role
-from tests.api.openapi_checks import check_answer, response_schema
+from tests.api.openapi_checks import check_answer, load_document, response_schema
 from tests.conftest import Factory, login
 
 ROLES = [role for role in Role]
@@ -163,10 +161,8 @@ def bearer(db: Session, user: User) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def document() -> dict[str, Any]:
-    text = resources.files("qa_app.api").joinpath("openapi.json").read_text(encoding="utf-8")
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
+def document(shared_app: Flask) -> dict[str, Any]:
+    return load_document(shared_app)
 
 
 @pytest.mark.parametrize("role", [*ROLES, "starter"])
