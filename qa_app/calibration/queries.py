@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
 from qa_app.calibration.models import (
     CalibrationAnswer,
@@ -21,6 +23,7 @@ from qa_app.calibration.models import (
     CalibrationRating,
     CalibrationSession,
     RatingStatus,
+    SessionStatus,
 )
 from qa_app.scorecards.models import Criterion
 
@@ -151,3 +154,33 @@ def side_by_side(
         ]
         comparisons.append(Comparison(item, ratings, benchmark, rows))
     return comparisons
+
+
+def ready_to_reveal(now: datetime) -> ColumnElement[bool]:
+    """The SQL twin of ``services.reveal_refusal(...) is None``, correlated to
+    CalibrationSession: still blind, and due, or every rater has submitted every conversation."""
+    # The counts correlate to the rater row of the EXISTS below (one level up, as SQL needs).
+    conversations = (
+        select(func.count(CalibrationItem.id))
+        .where(CalibrationItem.session_id == CalibrationRater.session_id)
+        .scalar_subquery()
+    )
+    submitted = (
+        select(func.count(CalibrationRating.id))
+        .where(
+            CalibrationRating.session_id == CalibrationRater.session_id,
+            CalibrationRating.rater_id == CalibrationRater.user_id,
+            CalibrationRating.status == RatingStatus.SUBMITTED,
+            CalibrationRating.is_benchmark.is_(False),
+        )
+        .scalar_subquery()
+    )
+    behind = (
+        select(CalibrationRater.id)
+        .where(CalibrationRater.session_id == CalibrationSession.id, submitted < conversations)
+        .exists()
+    )
+    return and_(
+        CalibrationSession.status == SessionStatus.OPEN,
+        or_(CalibrationSession.due_at <= now, not_(behind)),
+    )

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from qa_app.conversations.models import Conversation
 from qa_app.org.models import Agent, Team
 from qa_app.org.scope import scoped
-from qa_app.reviews.models import Review, ReviewStatus
+from qa_app.reviews.models import Dispute, DisputeOutcome, Review, ReviewStatus
 from qa_app.reviews.services import SCORED_STATUSES
 from qa_app.reviews.stats import PooledSD, ScoreSummary, ScoreSums, pooled_sd, summarise
 from qa_app.sampling.models import AssignmentStatus, ReviewAssignment
@@ -257,3 +257,22 @@ def published_scorecards(session: Session) -> list[tuple[int, str]]:
         .order_by(Scorecard.name)
     )
     return [(scorecard_id, name) for scorecard_id, name in session.execute(stmt)]
+
+
+# Rules as SQL ---------------------------------------------------------------------------------
+
+
+def disputable() -> ColumnElement[bool]:
+    """The SQL twin of ``services.may_dispute``, correlated to Review: submitted, or resolved by
+    a dispute that re-scored it (the new score is a new decision)."""
+    last_outcome = (
+        select(Dispute.outcome)
+        .where(Dispute.review_id == Review.id)
+        .order_by(Dispute.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return or_(
+        Review.status == ReviewStatus.SUBMITTED,
+        and_(Review.status == ReviewStatus.RESOLVED, last_outcome == DisputeOutcome.RESCORED),
+    )
