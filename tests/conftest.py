@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,13 @@ from qa_app.db import Model, make_engine
 from qa_app.models import import_all_models
 from qa_app.org.models import Agent, Partner, Team
 from qa_app.org.roles import Role
+
+# CI shares two cores between both xdist workers, a browser and the databases: a property test
+# must not fail because drawing its inputs was slow there, nor because one example was.
+settings.register_profile(
+    "shared-cores", suppress_health_check=[HealthCheck.too_slow], deadline=None
+)
+settings.load_profile("shared-cores")
 
 PASSWORD = "correct horse battery"
 

@@ -13,7 +13,7 @@ from qa_app.calibration.models import CalibrationRating, CalibrationSession, Rat
 from qa_app.calibration.results import compute_results
 from qa_app.db import utcnow
 from qa_app.org.roles import Role
-from tests.browser.pages import log_in
+from tests.browser.pages import log_in, nav_link
 from tests.conftest import Factory
 from tests.reviews.factories import MIXED_SCORE, PERFECT, published_scorecard
 
@@ -55,7 +55,7 @@ def test_rater_scores_blind_and_the_facilitator_reveals_the_results(
     db.commit()
 
     log_in(page, qa.email)
-    page.get_by_role("link", name="Calibration", exact=True).click()
+    nav_link(page, "Calibration").click()
     expect(page.get_by_test_id(f"session-{calibration.id}")).to_contain_text("1 of 2 submitted")
     page.get_by_role("link", name="December calibration").click()
     expect(page.get_by_test_id("blind-notice")).to_be_visible()

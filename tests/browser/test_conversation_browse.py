@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from qa_app.org.roles import Role
-from tests.browser.pages import log_in
+from tests.browser.pages import log_in, nav_link
 from tests.conftest import Factory
 
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -42,7 +42,7 @@ def test_qa_specialist_finds_and_reads_a_conversation(page: Any, make: Factory) 
     qa = make.user(Role.QA_SPECIALIST, email="qa@example.org")
 
     log_in(page, qa.email)
-    page.get_by_role("link", name="Conversations").click()
+    nav_link(page, "Conversations").click()
     table = page.get_by_test_id("conversations-table")
     expect(page.get_by_test_id("conversation-total")).to_have_text("3 conversations")
 

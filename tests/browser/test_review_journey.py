@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from qa_app.org.roles import Role
 from qa_app.reviews.models import Review, ReviewStatus
-from tests.browser.pages import log_in
+from tests.browser.pages import log_in, nav_link
 from tests.conftest import Factory
 from tests.reviews.factories import MIXED_SCORE, assignment, published_scorecard
 
@@ -34,7 +34,7 @@ def test_qa_specialist_scores_a_conversation_from_the_queue(
     assignment(db, conversation, card, qa, due_at=datetime.now(UTC) - timedelta(days=1))
 
     log_in(page, qa.email)
-    page.get_by_role("link", name="My queue").click()
+    nav_link(page, "My queue").click()
     queue = page.get_by_test_id("queue-table")
     expect(queue).to_contain_text("ZD-777")
     expect(queue).to_contain_text("overdue")
@@ -62,5 +62,5 @@ def test_qa_specialist_scores_a_conversation_from_the_queue(
     assert review.status == ReviewStatus.SUBMITTED
     assert review.score == pytest.approx(MIXED_SCORE)
 
-    page.get_by_role("link", name="My queue").click()
+    nav_link(page, "My queue").click()
     expect(page.get_by_test_id("queue-table")).not_to_contain_text("ZD-777")
