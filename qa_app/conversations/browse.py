@@ -20,8 +20,9 @@ from sqlalchemy.orm.interfaces import LoaderOption
 from sqlalchemy.sql.elements import ColumnElement
 
 from qa_app.conversations import hooks
+from qa_app.conversations.field_checks import normalise_tags
 from qa_app.conversations.models import Conversation, ConversationTag, Message
-from qa_app.conversations.records import CHANNELS, normalise_tags
+from qa_app.conversations.records import CHANNELS
 from qa_app.conversations.search import matching_conversations
 from qa_app.org.models import Agent, Partner, Team
 from qa_app.org.scope import scope_of, scoped

@@ -1,6 +1,6 @@
 """Checks that every import format's records pass, whatever the parser did before them.
 
-The value checks of :mod:`qa_app.conversations.records` name each field as the file does; this
+The value checks of :mod:`qa_app.conversations.field_checks` name each field as the file does; this
 module is the backstop for what parsers build from vendor fields without those checks (comment
 bodies, sideloaded names, metadata), so that no record with a NUL character (which PostgreSQL
 cannot store) or a time beyond the calendar is ever written.

@@ -17,7 +17,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from qa_app.conversations.records import CHANNELS, normalise_tags
+from qa_app.conversations.field_checks import normalise_tags
+from qa_app.conversations.records import CHANNELS
 from qa_app.forms import Form, add_error, choices
 from qa_app.sampling.models import AssignmentStatus, SamplingPlan, Strategy
 from qa_app.sampling.options import (

@@ -9,7 +9,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from qa_app.conversations.records import CHANNELS, MAX_TAG_LENGTH, normalise_tags
+from qa_app.conversations.field_checks import normalise_tags
+from qa_app.conversations.records import CHANNELS, MAX_TAG_LENGTH
 from qa_app.sampling.models import Strategy
 
 MAX_SAMPLE_SIZE = 10_000

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from qa_app.conversations.records import ParsedItem, Problems, conversation_from_mapping, describe
+from qa_app.conversations.canonical import conversation_from_mapping
+from qa_app.conversations.field_checks import describe
+from qa_app.conversations.records import ParsedItem, Problems
 
 DEFAULT_SOURCE = "csv"
 CONVERSATION_COLUMNS = (

@@ -12,6 +12,14 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from qa_app.conversations.field_checks import (
+    check_csat,
+    check_identifier,
+    check_optional_string,
+    check_tags,
+    describe,
+    json_type,
+)
 from qa_app.conversations.formats._common import html_to_text, id_text, iter_json_units
 from qa_app.conversations.records import (
     MAX_NAME_LENGTH,
@@ -22,12 +30,6 @@ from qa_app.conversations.records import (
     MessageRecord,
     ParsedItem,
     Problems,
-    check_csat,
-    check_identifier,
-    check_optional_string,
-    check_tags,
-    describe,
-    json_type,
 )
 
 DEFAULT_SOURCE = "intercom"

@@ -9,7 +9,9 @@ import json
 from collections.abc import Iterator
 from typing import TextIO
 
-from qa_app.conversations.records import ParsedItem, Problems, conversation_from_mapping, json_type
+from qa_app.conversations.canonical import conversation_from_mapping
+from qa_app.conversations.field_checks import json_type
+from qa_app.conversations.records import ParsedItem, Problems
 from qa_app.untrusted import JsonTooDeep, loads
 
 

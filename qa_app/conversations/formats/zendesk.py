@@ -14,6 +14,14 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, TextIO
 
+from qa_app.conversations.field_checks import (
+    check_datetime,
+    check_identifier,
+    check_optional_string,
+    check_tags,
+    describe,
+    json_type,
+)
 from qa_app.conversations.formats._common import html_to_text, id_text, iter_json_units
 from qa_app.conversations.records import (
     MAX_LANGUAGE_LENGTH,
@@ -24,12 +32,6 @@ from qa_app.conversations.records import (
     MessageRecord,
     ParsedItem,
     Problems,
-    check_datetime,
-    check_identifier,
-    check_optional_string,
-    check_tags,
-    describe,
-    json_type,
 )
 
 DEFAULT_SOURCE = "zendesk"
