@@ -21,11 +21,10 @@ from qa_app.conversations.import_forms import (
     UploadTokenForm,
 )
 from qa_app.conversations.importer import ImportFailed, ImportOptions, ImportReport, import_file
-from qa_app.conversations.jobs import start_import
+from qa_app.conversations.jobs import import_job
 from qa_app.conversations.models import ConversationImport
 from qa_app.conversations.uploads import Upload, UploadBusy, UploadStore
 from qa_app.db import get_session
-from qa_app.jobs.services import job_with_key
 from qa_app.org.access import role_required
 from qa_app.org.roles import ORG_EDITORS, Role
 from qa_app.org.services import organisation_settings
@@ -250,13 +249,10 @@ def history() -> str:
 
 
 def _import_in_background(upload: Upload, options: ImportOptions) -> Response:
-    """A large file is imported by a worker; its job page shows the progress. Pressing
-    *Import* twice finds the job of the first press."""
+    """A large file is imported by a worker; its job page shows the progress."""
     session = get_session()
-    key = f"import:{upload.token}"
-    job = job_with_key(session, key)
-    if job is None:
-        job = start_import(session, upload, options, by=current_user, key=key)
+    job, started = import_job(session, upload, options, by=current_user)
+    if started:
         session.commit()
         flash(f"{upload.filename} is being imported in the background.", "info")
     return redirect(url_for("jobs.job", job_id=job.id))

@@ -15,7 +15,7 @@ from qa_app.conversations.uploads import Upload, UploadBusy, UploadStore, is_tok
 from qa_app.jobs.errors import JobInputError
 from qa_app.jobs.models import Job
 from qa_app.jobs.registry import JobContext, register_kind
-from qa_app.jobs.services import enqueue
+from qa_app.jobs.services import enqueue, job_with_key
 
 IMPORT_KIND = "import_conversations"
 RESULT_ERRORS = 20  # problems kept in the job's result; the count covers them all
@@ -37,6 +37,18 @@ def start_import(
     params: dict[str, Any] = {"_upload": upload.token, "filename": upload.filename}
     params |= {name: getattr(options, name) for name in OPTION_NAMES}
     return enqueue(session, IMPORT_KIND, params, by=by, key=key)
+
+
+def import_job(
+    session: Session, upload: Upload, options: ImportOptions, *, by: User
+) -> tuple[Job, bool]:
+    """The job importing a stored upload, and whether it was started now (flushed): an upload
+    is imported once, so asking again (the Import button pressed twice) finds the first job."""
+    key = f"import:{upload.token}"
+    found = job_with_key(session, key)
+    if found is not None:
+        return found, False
+    return start_import(session, upload, options, by=by, key=key), True
 
 
 def _options(params: dict[str, Any]) -> ImportOptions:
