@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from qa_app import create_app
 from qa_app.auth.models import User
 from qa_app.auth.services import create_user
+from qa_app.auth.tokens import create_token
 from qa_app.conversations.models import Conversation, ConversationTag, Message
 from qa_app.db import Model, make_engine
 from qa_app.models import import_all_models
@@ -292,3 +293,10 @@ def login_as(client: FlaskClient) -> Any:
         return client
 
     return _login
+
+
+def bearer(db: Session, user: User, **options: Any) -> dict[str, str]:
+    """Headers of a new API token of ``user`` (committed, so a request can use it)."""
+    _, secret = create_token(db, user, "test", **options)
+    db.commit()
+    return {"Authorization": f"Bearer {secret}"}

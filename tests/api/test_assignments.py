@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.tokens import create_token
 from qa_app.org.roles import Role
 from qa_app.reviews import services as review_services
 from qa_app.sampling import services
@@ -24,18 +23,12 @@ from qa_app.sampling.models import (
     ReviewAssignment,
     SamplingPlan,
 )
-from tests.conftest import Factory
+from tests.conftest import Factory, bearer
 from tests.reviews.factories import Card, published_scorecard
 from tests.sampling.factories import WEEK, make_plan
 from tests.statements import recorded_statements
 
 URL = "/api/v1/assignments"
-
-
-def bearer(db: Session, user: User) -> dict[str, str]:
-    _, secret = create_token(db, user, "test")
-    db.commit()
-    return {"Authorization": f"Bearer {secret}"}
 
 
 @dataclass

@@ -20,18 +20,12 @@ from qa_app.auth.tokens import create_token, revoke_token
 from qa_app.conversations.models import Conversation, ConversationImport, Message
 from qa_app.org.models import Agent, OrganisationSettings, Team
 from qa_app.org.roles import Role
-from tests.conftest import Factory, login
+from tests.conftest import Factory, bearer, login
 from tests.statements import recorded_statements
 
 JSONL = "application/x-ndjson"
 ALL_ROLES = list(Role)
 EDITOR_ROLES = {Role.ADMIN, Role.MANAGER}
-
-
-def bearer(db: Session, user: User) -> dict[str, str]:
-    _, secret = create_token(db, user, "test")
-    db.commit()
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def record(external_id: str, **fields: Any) -> dict[str, Any]:

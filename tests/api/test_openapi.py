@@ -20,14 +20,12 @@ from openapi_spec_validator import validate
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from qa_app.auth.models import User
-from qa_app.auth.tokens import create_token
 from qa_app.calibration import services as calibration_services
 from qa_app.org.roles import Role
 from qa_app.sampling import services as sampling_services
 from tests.api.openapi_checks import check_answer, load_document, resolve, response_schema
 from tests.calibration.factories import calibration_world, rate
-from tests.conftest import Factory
+from tests.conftest import Factory, bearer
 from tests.reviews.factories import published_scorecard
 from tests.sampling.factories import WEEK, make_plan
 
@@ -38,12 +36,6 @@ METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 @pytest.fixture(scope="module")
 def document(shared_app: Flask) -> dict[str, Any]:
     return load_document(shared_app)
-
-
-def bearer(db: Session, user: User) -> dict[str, str]:
-    _, secret = create_token(db, user, "test")
-    db.commit()
-    return {"Authorization": f"Bearer {secret}"}
 
 
 # The document itself ----------------------------------------------------------------------------

@@ -9,24 +9,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qa_app.auth.models import User
-from qa_app.auth.tokens import create_token
 from qa_app.calibration import services
 from qa_app.calibration.models import CalibrationRating, RatingStatus
 from tests.calibration.factories import CalibrationWorld, calibration_world, rate
-from tests.conftest import Factory
+from tests.conftest import Factory, bearer
 from tests.reviews.factories import MIXED, MIXED_SCORE, PERFECT
 
 # What the world's raters answer: Northwind is lenient, Lumen strict, in-house in between.
 LENIENT = PERFECT
 STRICT = {"greeting": "no", "empathy": "1", "accuracy": "0", "identity": "no"}
 SECRET_COMMENT = "Northwind's private reasoning"
-
-
-def bearer(db: Session, user: User) -> dict[str, str]:
-    _, secret = create_token(db, user, "test")
-    db.commit()
-    return {"Authorization": f"Bearer {secret}"}
 
 
 @pytest.fixture

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from qa_app.conversations.formats import detect_format
 from qa_app.org.roles import Role
-from tests.conftest import Factory, login
+from tests.conftest import Factory, bearer, login
 from tests.conversations.factories import conversation as canonical
-from tests.security.bad_input_support import DEEP, NUL, bearer, row_counts
+from tests.security.bad_input_support import DEEP, NUL, row_counts
 
 # Imports: NUL, times, nesting, sizes, empty files -----------------------------------------------
 

@@ -11,13 +11,12 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.tokens import create_token
 from qa_app.db import utcnow
 from qa_app.jobs.models import Job, JobState
 from qa_app.jobs.queue import Queue
 from qa_app.org.roles import Role
 from tests.api.openapi_checks import check_answer, load_document, response_schema
-from tests.conftest import Factory, login
+from tests.conftest import Factory, bearer, login
 
 ROLES = [role for role in Role]
 MANAGERS = {Role.ADMIN, Role.MANAGER}
@@ -152,12 +151,6 @@ def test_navigation_shows_jobs_to_managers_only(client: FlaskClient, make: Facto
 
 
 # The API ---------------------------------------------------------------------------------------
-
-
-def bearer(db: Session, user: User) -> dict[str, str]:
-    _, secret = create_token(db, user, "test")
-    db.commit()
-    return {"Authorization": f"Bearer {secret}"}
 
 
 @pytest.fixture(scope="module")

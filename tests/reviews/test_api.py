@@ -12,14 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.tokens import create_token
 from qa_app.conversations.models import Conversation
 from qa_app.org.models import Agent
 from qa_app.org.roles import Role
 from qa_app.reviews import services
 from qa_app.reviews.models import Review
 from qa_app.sampling.models import AssignmentStatus, ReviewAssignment
-from tests.conftest import Factory, login
+from tests.conftest import Factory, bearer, login
 from tests.reviews.factories import (
     MIXED_SCORE,
     Card,
@@ -30,12 +29,6 @@ from tests.reviews.factories import (
 )
 
 MIXED_JSON = {"greeting": "no", "empathy": 3, "accuracy": 2, "identity": "yes"}
-
-
-def bearer(db: Session, user: User) -> dict[str, str]:
-    _, secret = create_token(db, user, "test")
-    db.commit()
-    return {"Authorization": f"Bearer {secret}"}
 
 
 @dataclass

@@ -8,19 +8,11 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from qa_app.auth.models import User
-from qa_app.auth.tokens import create_token
 from qa_app.demo.scorecard import seed_default_scorecard
 from qa_app.org.roles import Role
 from qa_app.scorecards import services
-from tests.conftest import Factory, login
+from tests.conftest import Factory, bearer, login
 from tests.scorecards.helpers import build_published, spec
-
-
-def bearer(db: Session, user: User) -> dict[str, str]:
-    _, secret = create_token(db, user, "test")
-    db.commit()
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def get(client: FlaskClient, url: str, headers: dict[str, str]) -> Any:

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.tokens import create_token
 from qa_app.conversations.models import Conversation
 from qa_app.db import Model
 from qa_app.org.roles import Role
@@ -33,12 +32,6 @@ def row_counts(db: Session) -> dict[str, int]:
         table.name: db.scalar(select(func.count()).select_from(table)) or 0
         for table in Model.metadata.sorted_tables
     }
-
-
-def bearer(db: Session, user: User) -> dict[str, str]:
-    _, secret = create_token(db, user, "test")
-    db.commit()
-    return {"Authorization": f"Bearer {secret}"}
 
 
 @dataclass

@@ -22,9 +22,9 @@ from qa_app.org.roles import Role
 from qa_app.reviews import services as review_services
 from qa_app.sampling.models import AssignmentStatus, ReviewAssignment
 from tests.calibration.factories import calibration_world
-from tests.conftest import Factory, login
+from tests.conftest import Factory, bearer, login
 from tests.reviews.factories import PERFECT
-from tests.security.bad_input_support import DEEP, NUL, World, bearer, make_world, row_counts
+from tests.security.bad_input_support import DEEP, NUL, World, make_world, row_counts
 
 
 @pytest.fixture

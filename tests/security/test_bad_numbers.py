@@ -16,13 +16,12 @@ from sqlalchemy.orm import Session
 from qa_app.calibration.forms import parse_ids
 from qa_app.org.roles import Role
 from qa_app.untrusted import MAX_ID
-from tests.conftest import Factory, login
+from tests.conftest import Factory, bearer, login
 from tests.reviews.factories import PERFECT
 from tests.security.bad_input_support import (
     HUGE,
     JUST_PAST,
     World,
-    bearer,
     make_world,
     row_counts,
 )

@@ -29,7 +29,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_app.auth.models import User
-from qa_app.auth.tokens import create_token
 from qa_app.calibration import rating as calibration_rating
 from qa_app.calibration import services as calibration
 from qa_app.calibration.models import (
@@ -46,7 +45,7 @@ from qa_app.org.roles import Role
 from qa_app.reviews import drafts
 from qa_app.reviews import services as reviews
 from qa_app.reviews.models import Review, ReviewAnswer, ReviewStatus
-from tests.conftest import Factory, login
+from tests.conftest import Factory, bearer, login
 from tests.reviews.factories import PERFECT, Card, assignment, published_scorecard
 
 ROUNDS = 4
@@ -87,12 +86,6 @@ def world(db: Session, make: Factory) -> World:
     )
     db.commit()
     return World(card, session, conversations, users)
-
-
-def bearer(db: Session, user: User) -> dict[str, str]:
-    _, secret = create_token(db, user, "race")
-    db.commit()
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def logged_in(app: Flask, user: User) -> FlaskClient:

@@ -15,12 +15,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qa_app.auth.models import ApiToken, User
-from qa_app.auth.tokens import create_token
+from qa_app.auth.models import ApiToken
 from qa_app.db import utcnow
 from qa_app.org.models import Partner
 from qa_app.org.roles import Role
-from tests.conftest import PASSWORD, Factory, login
+from tests.conftest import PASSWORD, Factory, bearer, login
 
 JSONL = "application/x-ndjson"
 
@@ -28,12 +27,6 @@ JSONL = "application/x-ndjson"
 def cookie(client: FlaskClient, name: str) -> str | None:
     found = client.get_cookie(name)
     return found.value if found else None
-
-
-def bearer(db: Session, user: User, **options: Any) -> dict[str, str]:
-    _, secret = create_token(db, user, "test", **options)
-    db.commit()
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def test_a_session_cookie_replayed_after_log_out_is_logged_out(app: Flask, make: Factory) -> None:
